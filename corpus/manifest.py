@@ -1,0 +1,199 @@
+"""Manifests: a corpus (or a run) is a directory whose ``manifest.parquet`` lists every utterance.
+
+The fixed columns have fixed Arrow types; scores (``score_*``) are float64 and any extra
+column a stage adds is kept with the type Arrow infers. Audio lives beside the manifest as
+files (``path`` relative to the directory) or inside it as FLAC bytes in the Hugging Face
+Audio convention (an ``audio`` struct of ``bytes`` and ``path``).
+
+Reading streams record batches, so a corpus of millions of rows is never held at once.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from corpus.audio import read_audio
+from corpus.record import SCORE_PREFIX, Utterance
+
+MANIFEST_NAME = "manifest.parquet"
+
+AUDIO_TYPE = pa.struct([("bytes", pa.binary()), ("path", pa.string())])
+BASE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("path", pa.string()),
+        ("language", pa.string()),
+        ("num_samples", pa.int64()),
+        ("sampling_rate", pa.int32()),
+        ("transcription", pa.string()),
+        ("raw_transcription", pa.string()),
+        ("gender", pa.string()),
+        ("split", pa.string()),
+        ("speaker_id", pa.string()),
+        ("sentence_id", pa.int64()),
+        ("status", pa.string()),
+        ("error", pa.string()),
+        ("audio", AUDIO_TYPE),
+    ]
+)
+
+
+def manifest_path(root: str | os.PathLike) -> Path:
+    return Path(root) / MANIFEST_NAME
+
+
+def rows_to_table(utterances: Iterable[Utterance]) -> pa.Table:
+    """Arrow table of utterances: fixed columns typed, then scores, then extra columns."""
+    rows = [u.to_row() for u in utterances]
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    fields = list(BASE_SCHEMA)
+    for name in names:
+        if name in BASE_SCHEMA.names:
+            continue
+        if name.startswith(SCORE_PREFIX):
+            fields.append(pa.field(name, pa.float64()))
+    columns = {}
+    for f in fields:
+        columns[f.name] = pa.array([row.get(f.name) for row in rows], type=f.type)
+    for name in names:
+        if name not in columns:
+            columns[name] = pa.array([row.get(name) for row in rows])
+    return pa.table(columns)
+
+
+def _batched(items: Iterable[Utterance], size: int) -> Iterator[list[Utterance]]:
+    batch: list[Utterance] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _conform(table: pa.Table, schema: pa.Schema, path: Path) -> pa.Table:
+    extra = set(table.schema.names) - set(schema.names)
+    if extra:
+        raise ValueError(f"{path}: columns {sorted(extra)} appear after the first rows were written")
+    columns = [
+        table.column(f.name) if f.name in table.schema.names else pa.nulls(len(table), f.type)
+        for f in schema
+    ]
+    return pa.table(columns, schema=schema)
+
+
+def write_manifest(
+    root: str | os.PathLike, utterances: Iterable[Utterance], batch_size: int = 1024
+) -> Path:
+    """Write ``root/manifest.parquet`` from any iterable, streaming ``batch_size`` rows at a time.
+
+    Written to a temporary name and renamed when complete. Duplicate ids are refused.
+    """
+    path = manifest_path(root)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    seen: set[str] = set()
+    writer: pq.ParquetWriter | None = None
+    try:
+        for batch in _batched(utterances, batch_size):
+            for u in batch:
+                if u.id in seen:
+                    raise ValueError(f"{path}: duplicate utterance id {u.id!r}")
+                seen.add(u.id)
+            table = rows_to_table(batch)
+            if writer is None:
+                schema = table.schema
+                writer = pq.ParquetWriter(tmp, schema, compression="zstd")
+            writer.write_table(_conform(table, schema, path))
+        if writer is None:
+            writer = pq.ParquetWriter(tmp, rows_to_table([]).schema, compression="zstd")
+        writer.close()
+        writer = None
+        os.replace(tmp, path)
+    finally:
+        if writer is not None:
+            writer.close()
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+class Corpus:
+    """A directory with a ``manifest.parquet``: iterate its utterances, load their audio."""
+
+    def __init__(self, root: str | os.PathLike) -> None:
+        self.root = Path(root)
+        self.manifest = manifest_path(self.root)
+        if not self.manifest.exists():
+            raise FileNotFoundError(
+                f"{self.root}: not a corpus directory (no {MANIFEST_NAME}); create one with "
+                "`fleursr corpus synth` or `fleursr corpus import`"
+            )
+
+    def __repr__(self) -> str:
+        return f"Corpus({str(self.root)!r}, {len(self)} utterances)"
+
+    def __len__(self) -> int:
+        return pq.ParquetFile(self.manifest).metadata.num_rows
+
+    @property
+    def columns(self) -> list[str]:
+        return pq.ParquetFile(self.manifest).schema_arrow.names
+
+    def iter_batches(
+        self, batch_size: int = 256, columns: list[str] | None = None
+    ) -> Iterator[list[Utterance]]:
+        """Stream utterances in lists of at most ``batch_size``."""
+        pf = pq.ParquetFile(self.manifest)
+        for batch in pf.iter_batches(batch_size=batch_size, columns=columns):
+            yield [Utterance.from_row(row) for row in batch.to_pylist()]
+
+    def __iter__(self) -> Iterator[Utterance]:
+        for batch in self.iter_batches():
+            yield from batch
+
+    def table(self, columns: list[str] | None = None) -> pa.Table:
+        """The manifest as an Arrow table (pass ``columns`` to skip embedded audio)."""
+        return pq.read_table(self.manifest, columns=columns)
+
+    def resolve(self, path: str) -> Path:
+        """A manifest path made absolute (relative paths are relative to the corpus root)."""
+        p = Path(path)
+        return p if p.is_absolute() else self.root / p
+
+    def load_audio(
+        self, utt: Utterance, target_sr: int | None = None, min_duration: float = 0.0
+    ) -> tuple[np.ndarray, int]:
+        """``(wave, sr)`` of an utterance, from its embedded bytes or its file. Raises AudioError."""
+        if utt.audio is not None and utt.audio.get("bytes"):
+            name = f"{self.manifest}[{utt.id}]:{utt.audio.get('path') or utt.path}"
+            return read_audio(
+                utt.audio["bytes"], name=name, target_sr=target_sr, min_duration=min_duration
+            )
+        return read_audio(self.resolve(utt.path), target_sr=target_sr, min_duration=min_duration)
+
+    def summary(self) -> dict:
+        """Counts per language and split, hours, speakers (reads only the small columns)."""
+        cols = ["language", "split", "num_samples", "sampling_rate", "speaker_id", "status"]
+        t = self.table(columns=[c for c in cols if c in self.columns]).to_pandas()
+        hours = float((t.num_samples / t.sampling_rate).sum() / 3600.0)
+        per_lang = t.groupby("language").size().to_dict()
+        per_split = t.groupby("split").size().to_dict()
+        return {
+            "utterances": int(len(t)),
+            "languages": len(per_lang),
+            "hours": hours,
+            "speakers": int(t.groupby(["language", "speaker_id"]).ngroups),
+            "per_language": {k: int(v) for k, v in per_lang.items()},
+            "per_split": {k: int(v) for k, v in per_split.items()},
+            "errors": int((t.status == "error").sum()) if "status" in t else 0,
+        }

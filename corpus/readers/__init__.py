@@ -1,0 +1,84 @@
+"""Readers turn an existing corpus into fleursr utterances; ``import_corpus`` writes a manifest.
+
+Formats: ``fleurs`` (the FLEURS/FLEURS-R release layout), ``hf`` (Parquet files of a Hugging Face
+dataset, a ``datasets`` object or a hub id) and ``folder`` (audio with transcripts).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from corpus.audio import AudioError, probe_audio
+from corpus.manifest import write_manifest
+from corpus.readers.fleurs import read_fleurs
+from corpus.readers.folder import read_folder
+from corpus.readers.hf import read_hf
+from corpus.record import Utterance
+from corpus.text import normalize_text
+
+FORMATS = ("fleurs", "hf", "folder")
+
+__all__ = ["FORMATS", "detect_format", "import_corpus", "read_fleurs", "read_folder", "read_hf"]
+
+
+def detect_format(source: str | os.PathLike) -> str:
+    """Guess the format of a folder: ``fleurs``, ``hf`` or ``folder``."""
+    path = Path(source)
+    if path.is_file() and path.suffix == ".parquet":
+        return "hf"
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    data = path / "data" if (path / "data").is_dir() else path
+    if any(data.glob("*/*.tsv")) and any(data.glob("*/audio")):
+        return "fleurs"
+    if any(path.rglob("*.parquet")):
+        return "hf"
+    return "folder"
+
+
+def read_any(source: Any, fmt: str = "auto", **options: Any) -> Iterator[Utterance]:
+    """Yield utterances from ``source`` in format ``fmt`` (``auto`` detects it)."""
+    if fmt == "auto":
+        fmt = "hf" if not isinstance(source, str | os.PathLike) else detect_format(source)
+    if fmt == "fleurs":
+        return read_fleurs(source, **options)
+    if fmt == "hf":
+        return read_hf(source, **options)
+    if fmt == "folder":
+        return read_folder(source, **options)
+    raise ValueError(f"unknown corpus format {fmt!r}; expected one of {FORMATS}")
+
+
+def _complete(utt: Utterance) -> Utterance:
+    """Fill the transcription from the raw text and sample counts from the file header."""
+    if not utt.transcription and utt.raw_transcription:
+        utt.transcription = normalize_text(utt.raw_transcription)
+    if utt.ok and utt.audio is None:
+        try:
+            utt.num_samples, utt.sampling_rate = probe_audio(utt.path)
+        except AudioError as err:
+            return utt.with_error(err)
+    return utt
+
+
+def import_corpus(
+    source: Any, out_dir: str | os.PathLike, fmt: str = "auto", progress: bool = True,
+    **options: Any,
+) -> Path:
+    """Read ``source`` and write ``out_dir/manifest.parquet``.
+
+    Audio files are referenced where they are (absolute paths), embedded audio stays embedded.
+    Unreadable files become rows with ``status="error"``: every input utterance is listed.
+    """
+    out = Path(out_dir)
+    if fmt == "fleurs" or (fmt == "auto" and isinstance(source, str | os.PathLike)
+                           and detect_format(source) == "fleurs"):
+        options.setdefault("extract_to", out / "audio")
+    records: Iterable[Utterance] = read_any(source, fmt, **options)
+    done = (_complete(u) for u in tqdm(records, desc="import", unit="utt", disable=not progress))
+    return write_manifest(out, done)
