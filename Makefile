@@ -42,6 +42,7 @@ demo: system-deps install
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 test: system-deps-optional install-test lint
 	$(PY) -m pytest -q

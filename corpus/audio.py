@@ -153,9 +153,8 @@ def read_audio(
         except Exception:
             raise CorruptAudioError(label, f"cannot decode audio ({first})") from first
     if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
-        raise SampleRateError(
-            label, f"implausible sample rate {sr} Hz (expected {MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE})"
-        )
+        expected = f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE}"
+        raise SampleRateError(label, f"implausible sample rate {sr} Hz (expected {expected})")
     if wave.shape[0] == 0:
         raise EmptyAudioError(label, "decodes to zero samples")
     if not np.isfinite(wave).all():

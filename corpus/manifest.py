@@ -83,7 +83,7 @@ def _batched(items: Iterable[Utterance], size: int) -> Iterator[list[Utterance]]
 def _conform(table: pa.Table, schema: pa.Schema, path: Path) -> pa.Table:
     extra = set(table.schema.names) - set(schema.names)
     if extra:
-        raise ValueError(f"{path}: columns {sorted(extra)} appear after the first rows were written")
+        raise ValueError(f"{path}: columns {sorted(extra)} appear after the first batch")
     columns = [
         table.column(f.name) if f.name in table.schema.names else pa.nulls(len(table), f.type)
         for f in schema
@@ -173,7 +173,7 @@ class Corpus:
     def load_audio(
         self, utt: Utterance, target_sr: int | None = None, min_duration: float = 0.0
     ) -> tuple[np.ndarray, int]:
-        """``(wave, sr)`` of an utterance, from its embedded bytes or its file. Raises AudioError."""
+        """``(wave, sr)`` from the embedded bytes or the file; raises AudioError."""
         if utt.audio is not None and utt.audio.get("bytes"):
             name = f"{self.manifest}[{utt.id}]:{utt.audio.get('path') or utt.path}"
             return read_audio(

@@ -60,9 +60,7 @@ class Utterance:
         if not self.id:
             raise ValueError("an utterance needs a non-empty id")
         if self.gender not in GENDERS:
-            raise ValueError(
-                f"utterance {self.id}: gender {self.gender!r} is not one of {GENDERS}"
-            )
+            raise ValueError(f"utterance {self.id}: gender {self.gender!r} is not one of {GENDERS}")
 
     @property
     def duration(self) -> float:
@@ -105,7 +103,7 @@ class Utterance:
                 kwargs[name] = value
             elif name.startswith(SCORE_PREFIX):
                 if value is not None:
-                    scores[name[len(SCORE_PREFIX):]] = float(value)
+                    scores[name[len(SCORE_PREFIX) :]] = float(value)
             else:
                 extra[name] = value
         for name in ("num_samples", "sampling_rate", "sentence_id"):

@@ -67,9 +67,17 @@ def make_corpus(
             uid = f"{lang}_{k:05d}"
             rel = f"audio/{lang}/{uid}.flac"
             utt = Utterance(
-                id=uid, path=rel, language=lang, num_samples=len(wave), sampling_rate=sr,
-                raw_transcription=f"Sentence number {k}.", transcription=f"sentence number {k}",
-                gender=gender, split=splits[k % 3], speaker_id=f"{lang}_s{k % 2}", sentence_id=k,
+                id=uid,
+                path=rel,
+                language=lang,
+                num_samples=len(wave),
+                sampling_rate=sr,
+                raw_transcription=f"Sentence number {k}.",
+                transcription=f"sentence number {k}",
+                gender=gender,
+                split=splits[k % 3],
+                speaker_id=f"{lang}_s{k % 2}",
+                sentence_id=k,
             )
             if embed:
                 utt.audio = {"bytes": encode_flac(wave, sr), "path": f"{uid}.flac"}

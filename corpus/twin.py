@@ -17,10 +17,11 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import yaml
 from tqdm import tqdm
 
 from corpus.audio import AudioError, write_audio
-from corpus.degrade import PRESETS, degrade, utterance_seed
+from corpus.degrade import PRESETS, ChainConfig, degrade, utterance_seed
 from corpus.manifest import Corpus, write_manifest
 from corpus.record import Utterance
 
@@ -30,10 +31,21 @@ _state: dict = {}
 
 
 def _init_worker(
-    clean_root: str, out_root: str, preset: str, seed: int, pool: list[np.ndarray]
+    clean_root: str,
+    out_root: str,
+    preset: str,
+    config: ChainConfig,
+    seed: int,
+    pool: list[np.ndarray],
 ) -> None:
-    _state.update(clean=Corpus(clean_root), out=Path(out_root), preset=preset, seed=seed,
-                  pool=pool)
+    _state.update(
+        clean=Corpus(clean_root),
+        out=Path(out_root),
+        preset=preset,
+        config=config,
+        seed=seed,
+        pool=pool,
+    )
 
 
 def _clean_reference(clean: Corpus, utt: Utterance, out_root: Path) -> str:
@@ -48,8 +60,12 @@ def _degrade_one(utt: Utterance) -> Utterance:
     clean: Corpus = _state["clean"]
     out_root: Path = _state["out"]
     rel = f"audio/{utt.language}/{utt.split}/{utt.id}.flac"
-    extra = dict(utt.extra, degrade_preset=_state["preset"], degradations=None,
-                 clean_path=_clean_reference(clean, utt, out_root) if utt.audio is None else None)
+    extra = dict(
+        utt.extra,
+        degrade_preset=_state["preset"],
+        degradations=None,
+        clean_path=_clean_reference(clean, utt, out_root) if utt.audio is None else None,
+    )
     twin = dataclasses.replace(utt, path=rel, audio=None, extra=extra)
     if not utt.ok:
         return twin
@@ -60,7 +76,7 @@ def _degrade_one(utt: Utterance) -> Utterance:
     # Babble is made of other utterances: leave this one out of its own crowd.
     pool = [p for p in _state["pool"] if len(p) != len(wave) or not np.array_equal(p, wave)]
     seed = utterance_seed(_state["seed"], utt.id)
-    degraded, applied = degrade(wave, sr, seed, config=_state["preset"], babble_pool=pool or None)
+    degraded, applied = degrade(wave, sr, seed, config=_state["config"], babble_pool=pool or None)
     write_audio(out_root / rel, degraded, sr)
     twin.extra["degradations"] = json.dumps(applied, sort_keys=True)
     twin.num_samples, twin.sampling_rate = len(degraded), sr
@@ -80,6 +96,23 @@ def _babble_pool(clean: Corpus, seed: int, size: int) -> list[np.ndarray]:
     return pool
 
 
+def load_chain_config(preset: str) -> ChainConfig:
+    """A preset name, or a YAML/JSON file of overrides (``{"preset": "heavy", "noise": {...}}``)."""
+    if preset in PRESETS:
+        return PRESETS[preset]
+    path = Path(preset)
+    if path.suffix in (".yaml", ".yml", ".json"):
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: degradation config file does not exist")
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: expected a mapping of ChainConfig fields")
+        return ChainConfig.from_dict(data)
+    raise ValueError(
+        f"unknown degradation preset {preset!r}; choose from {sorted(PRESETS)} or give a .yaml file"
+    )
+
+
 def degrade_corpus(
     clean_dir: str | os.PathLike,
     out_dir: str | os.PathLike,
@@ -89,14 +122,13 @@ def degrade_corpus(
     progress: bool = True,
 ) -> Path:
     """Write the degraded twin of ``clean_dir`` into ``out_dir``; returns the manifest path."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown degradation preset {preset!r}; choose from {sorted(PRESETS)}")
+    config = load_chain_config(preset)
     clean = Corpus(clean_dir)
     out = Path(out_dir)
     if out.resolve() == clean.root.resolve():
         raise ValueError(f"{out}: the degraded twin must not overwrite its clean corpus")
     pool = _babble_pool(clean, seed, BABBLE_POOL_SIZE)
-    init = (str(clean.root), str(out), preset, seed, pool)
+    init = (str(clean.root), str(out), preset, config, seed, pool)
     workers = workers or os.cpu_count() or 1
     utts = list(clean)
     bar = dict(total=len(utts), desc=f"degrade ({preset})", unit="utt", disable=not progress)

@@ -67,7 +67,10 @@ def _complete(utt: Utterance) -> Utterance:
 
 
 def import_corpus(
-    source: Any, out_dir: str | os.PathLike, fmt: str = "auto", progress: bool = True,
+    source: Any,
+    out_dir: str | os.PathLike,
+    fmt: str = "auto",
+    progress: bool = True,
     **options: Any,
 ) -> Path:
     """Read ``source`` and write ``out_dir/manifest.parquet``.
@@ -76,8 +79,11 @@ def import_corpus(
     Unreadable files become rows with ``status="error"``: every input utterance is listed.
     """
     out = Path(out_dir)
-    if fmt == "fleurs" or (fmt == "auto" and isinstance(source, str | os.PathLike)
-                           and detect_format(source) == "fleurs"):
+    if fmt == "fleurs" or (
+        fmt == "auto"
+        and isinstance(source, str | os.PathLike)
+        and detect_format(source) == "fleurs"
+    ):
         options.setdefault("extract_to", out / "audio")
     records: Iterable[Utterance] = read_any(source, fmt, **options)
     done = (_complete(u) for u in tqdm(records, desc="import", unit="utt", disable=not progress))

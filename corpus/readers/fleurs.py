@@ -93,8 +93,11 @@ def _read_split(
         rows = [r for r in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r]
     folder = lang_dir / "audio" / split
     archive = next(
-        (p for p in (lang_dir / "audio" / f"{split}.tar.gz", lang_dir / "audio" / f"{split}.tar")
-         if p.exists()),
+        (
+            p
+            for p in (lang_dir / "audio" / f"{split}.tar.gz", lang_dir / "audio" / f"{split}.tar")
+            if p.exists()
+        ),
         None,
     )
     located: dict[str, Path] = {}

@@ -111,8 +111,10 @@ def read_hf(
         source = datasets.load_dataset(source, config, split=split)
         language = language or config
     if not isinstance(source, datasets.Dataset):
-        raise TypeError(f"read_hf: expected a datasets.Dataset, a Parquet path or a hub id, "
-                        f"got {type(source).__name__}")
+        raise TypeError(
+            f"read_hf: expected a datasets.Dataset, a Parquet path or a hub id, "
+            f"got {type(source).__name__}"
+        )
     if "audio" in source.column_names:
         source = source.cast_column("audio", datasets.Audio(decode=False))
     yield from rows_to_utterances(source, source="dataset", language=language, split=split)

@@ -11,10 +11,19 @@ from corpus.testing import make_corpus, speech_like
 def test_round_trip_keeps_every_field(tmp_path):
     utts = [
         Utterance(
-            id=f"fr_fr_{i}", path=f"audio/{i}.flac", language="fr_fr", num_samples=16000 + i,
-            sampling_rate=16000, transcription="bonjour", raw_transcription="Bonjour !",
-            gender="female", split="dev", speaker_id="s1", sentence_id=i,
-            scores={"dnsmos_ovrl": 3.25 + i}, extra={"clean_path": f"../c/{i}.flac"},
+            id=f"fr_fr_{i}",
+            path=f"audio/{i}.flac",
+            language="fr_fr",
+            num_samples=16000 + i,
+            sampling_rate=16000,
+            transcription="bonjour",
+            raw_transcription="Bonjour !",
+            gender="female",
+            split="dev",
+            speaker_id="s1",
+            sentence_id=i,
+            scores={"dnsmos_ovrl": 3.25 + i},
+            extra={"clean_path": f"../c/{i}.flac"},
         )
         for i in range(3)
     ]

@@ -11,8 +11,9 @@ from corpus.twin import degrade_corpus
 
 @pytest.fixture(scope="module")
 def clean(tmp_path_factory):
-    return make_corpus(tmp_path_factory.mktemp("clean"), languages=("en_us", "ar_eg"),
-                       per_language=4, duration=1.0)
+    return make_corpus(
+        tmp_path_factory.mktemp("clean"), languages=("en_us", "ar_eg"), per_language=4, duration=1.0
+    )
 
 
 def test_twin_keeps_every_utterance_and_its_reference(clean, tmp_path):
@@ -64,3 +65,20 @@ def test_unknown_preset_and_self_overwrite_are_refused(clean):
         degrade_corpus(clean, clean.parent / "x", preset="nope", progress=False)
     with pytest.raises(ValueError, match="must not overwrite"):
         degrade_corpus(clean, clean, progress=False)
+
+
+def test_yaml_overrides_drive_the_chain(clean, tmp_path):
+    cfg = tmp_path / "chain.yaml"
+    cfg.write_text(
+        "preset: noise\nclean_share: 0.0\nnoise:\n"
+        "  kinds: {white: 1, pink: 0, brown: 0, babble: 0, hum: 0, music: 0}\n"
+        "  snr_db: [10.0, 10.0]\n",
+        encoding="utf-8",
+    )
+    degrade_corpus(clean, tmp_path / "twin", preset=str(cfg), workers=1, progress=False)
+    for utt in Corpus(tmp_path / "twin"):
+        (step,) = json.loads(utt.extra["degradations"])
+        assert step["name"] == "noise" and step["params"]["kind"] == "white"
+        assert step["params"]["snr_db"] == pytest.approx(10.0)
+    with pytest.raises(FileNotFoundError, match="missing.yaml"):
+        degrade_corpus(clean, tmp_path / "x", preset=str(tmp_path / "missing.yaml"))

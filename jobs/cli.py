@@ -1,0 +1,165 @@
+"""The ``fleursr`` command: thin subcommands over library functions.
+
+Every subcommand parses its arguments, calls one library function and prints a summary. The
+library never reads argv. Heavy imports happen inside the handlers so ``fleursr --help`` is fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from jobs.summary import print_summary
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from corpus.synth import synth_corpus
+
+    synth_corpus(
+        args.out,
+        languages=args.languages,
+        per_language=args.per_language,
+        seed=args.seed,
+        workers=args.workers,
+    )
+    print_summary(args.out, title=f"embedded corpus written to {args.out}")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from corpus.readers import import_corpus
+
+    options: dict = {}
+    if args.format in ("folder", "auto") and args.language:
+        options["language"] = args.language
+    if args.listing:
+        options["listing"] = args.listing
+    if args.format == "hf" or args.split:
+        options["split"] = args.split or "train"
+    import_corpus(args.source, args.out, fmt=args.format, **options)
+    print_summary(args.out, title=f"corpus imported to {args.out}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    print_summary(args.corpus, title=str(args.corpus))
+    return 0
+
+
+def _cmd_languages(args: argparse.Namespace) -> int:
+    from corpus.languages import EMBEDDED_LANGUAGES, all_languages
+
+    print(f"{'code':<13}{'name':<22}{'group':<40}{'script':<7}{'espeak':<9}embedded")
+    for lang in all_languages():
+        mark = "yes" if lang.code in EMBEDDED_LANGUAGES else ""
+        print(
+            f"{lang.code:<13}{lang.name:<22}{lang.group:<40}{lang.script:<7}"
+            f"{lang.espeak_voice or '-':<9}{mark}"
+        )
+    return 0
+
+
+def _cmd_degrade(args: argparse.Namespace) -> int:
+    from corpus.twin import degrade_corpus
+
+    degrade_corpus(args.source, args.out, preset=args.preset, seed=args.seed, workers=args.workers)
+    print_summary(args.out, title=f"degraded twin written to {args.out}")
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from jobs.demo import run_demo
+
+    run_demo(
+        args.out,
+        languages=args.languages,
+        per_language=args.per_language,
+        seed=args.seed,
+        workers=args.workers,
+        preset=args.preset,
+    )
+    return 0
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="parallel worker processes (default: number of cores)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fleursr",
+        description="Build a studio-quality speech corpus from a noisy multilingual one.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    corpus = sub.add_parser("corpus", help="create, import and inspect corpora")
+    csub = corpus.add_subparsers(dest="corpus_command", required=True)
+    p = csub.add_parser("synth", help="speak the embedded multilingual corpus with espeak-ng")
+    p.add_argument("--out", required=True, help="output corpus directory")
+    p.add_argument(
+        "--languages",
+        nargs="+",
+        default=None,
+        help="FLEURS codes (default: the embedded set; see `fleursr corpus languages`)",
+    )
+    p.add_argument("--per-language", type=int, default=20, help="sentences per language")
+    _add_common(p)
+    p.set_defaults(handler=_cmd_synth)
+
+    p = csub.add_parser("import", help="read a FLEURS folder, HF dataset or audio folder")
+    p.add_argument("source", help="folder, .parquet file, or hub id")
+    p.add_argument("--out", required=True, help="output corpus directory")
+    p.add_argument("--format", choices=["auto", "fleurs", "hf", "folder"], default="auto")
+    p.add_argument("--language", help="FLEURS code for rows that do not name one")
+    p.add_argument("--split", help="split for rows that do not name one")
+    p.add_argument("--listing", help="TSV/CSV listing audio paths and texts (folder format)")
+    p.set_defaults(handler=_cmd_import)
+
+    p = csub.add_parser("info", help="summarize a corpus directory")
+    p.add_argument("corpus")
+    p.set_defaults(handler=_cmd_info)
+
+    p = csub.add_parser("languages", help="list the FLEURS languages fleursr knows")
+    p.set_defaults(handler=_cmd_languages)
+
+    p = sub.add_parser("degrade", help="write the degraded twin of a clean corpus")
+    p.add_argument("source", help="clean corpus directory")
+    p.add_argument("out", help="output corpus directory")
+    p.add_argument("--preset", default="default", help="degradation preset (default: default)")
+    _add_common(p)
+    p.set_defaults(handler=_cmd_degrade)
+
+    p = sub.add_parser("demo", help="run the main job on the embedded defaults")
+    p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")
+    p.add_argument("--languages", nargs="+", default=None)
+    p.add_argument("--per-language", type=int, default=10)
+    p.add_argument("--preset", default="default")
+    _add_common(p)
+    p.set_defaults(handler=_cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``fleursr`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, ValueError, RuntimeError) as err:
+        print(f"fleursr: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
