@@ -226,8 +226,16 @@ def make_sentence(language_code: str, sentence_id: int, seed: int) -> tuple[str,
         pieces.append(_render(language, kind, plan, (seed, sentence_id, i), pieces))
     kinds = list(plan.kinds)
 
+    def joined() -> str:
+        out = ""
+        for piece in (p for p in pieces if p):
+            # Unspaced scripts still need a space between two numbers ("334 10", not "33410").
+            glue = " " if out and out[-1].isdigit() and piece[0].isdigit() else joiner
+            out = f"{out}{glue}{piece}" if out else piece
+        return out
+
     def length() -> int:
-        return sentence_length(normalize_text(joiner.join(p for p in pieces if p)), language.code)
+        return sentence_length(normalize_text(joined()), language.code)
 
     extra = 0
     while length() < lower and extra < 4 * upper:
@@ -241,5 +249,5 @@ def make_sentence(language_code: str, sentence_id: int, seed: int) -> tuple[str,
         if not removable:
             break
         del pieces[removable[-1]], kinds[removable[-1]]
-    raw = _finish(language, joiner.join(p for p in pieces if p), plan.question)
+    raw = _finish(language, joined(), plan.question)
     return raw, normalize_text(raw)

@@ -85,10 +85,11 @@ def plan_corpus(
         if not lang.espeak_voice:
             raise ValueError(f"{language}: espeak-ng has no voice for {lang.name}")
         speakers = language_speakers(language, n_speakers, seed)
-        rng = random.Random(f"readers-{language}-{seed}")
-        for sid in range(per_language):
+        # Balanced: every speaker reads about the same number of sentences, in a seeded order.
+        readers = [speakers[k % len(speakers)] for k in range(per_language)]
+        random.Random(f"readers-{language}-{seed}").shuffle(readers)
+        for sid, spk in enumerate(readers):
             raw, norm = make_sentence(language, sid, seed)
-            spk = speakers[rng.randrange(len(speakers))]
             uid = f"{language}_{sid:05d}"
             split = splits[sid]
             utt = Utterance(

@@ -29,7 +29,7 @@ def format_summary(root: str | os.PathLike, title: str = "") -> str:
     lines = [title or str(Path(root))] if title else []
     lines.append(
         f"  {s['utterances']} utterances, {s['languages']} languages, {s['speakers']} speakers, "
-        f"{s['hours'] * 60:.1f} min of audio"
+        f"{s['hours']:.2f} h of audio ({s['hours'] * 60:.1f} min)"
     )
     lines.append("  splits: " + ", ".join(f"{k} {v}" for k, v in sorted(s["per_split"].items())))
     langs = ", ".join(f"{k} {v}" for k, v in sorted(s["per_language"].items()))

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 from num2words import num2words
 
-from corpus.languages import EMBEDDED_LANGUAGES, UnknownLanguageError
+from corpus.languages import EMBEDDED_LANGUAGES, UnknownLanguageError, get_language
 from corpus.sentences import (
     NoWordSourceError,
     length_bounds,
@@ -134,3 +134,17 @@ def test_errors() -> None:
         make_sentence("xx_yy", 0, 0)
     with pytest.raises(NoWordSourceError):
         make_sentence("wo_sn", 0, 0)
+
+
+def test_numbers_stay_apart_in_unspaced_scripts():
+    import re
+
+    from corpus.sentences import UNSPACED_SCRIPTS
+
+    for code in EMBEDDED_LANGUAGES:
+        if get_language(code).script not in UNSPACED_SCRIPTS:
+            continue
+        for sid in range(60):
+            raw, _ = make_sentence(code, sid, 0)
+            for number in re.findall(r"\d+", raw):
+                assert len(number) <= 4, (code, sid, raw)

@@ -67,3 +67,10 @@ def test_synth_writes_a_playable_corpus(tmp_path):
         assert sr == 16000 and len(wave) == utt.num_samples
         assert 0.5 < len(wave) / sr < 20 and np.abs(wave).max() > 0.05
     assert corpus.summary()["languages"] == 3
+
+
+def test_every_speaker_reads_a_fair_share():
+    plan = plan_corpus(["sw_ke", "ko_kr"], per_language=8, seed=0)
+    for lang in ("sw_ke", "ko_kr"):
+        counts = Counter(spk.speaker_id for u, spk in plan if u.language == lang)
+        assert sorted(counts.values()) == [2, 2, 2, 2]
