@@ -19,7 +19,8 @@ from typing import Literal
 
 import numpy as np
 import soundfile as sf
-import soxr
+
+from corpus.audio import resample
 
 INSTALL_COMMAND = "sudo apt-get install espeak-ng"
 _EXECUTABLE = "espeak-ng"
@@ -183,7 +184,7 @@ def speak(
     if audio.size == 0 or not np.any(audio):
         raise EspeakError(spec, stderr, "empty audio")
     if native_rate != sample_rate:
-        audio = soxr.resample(audio, native_rate, sample_rate, quality="HQ")
+        audio = resample(audio.astype(np.float32), native_rate, sample_rate)
     audio = np.clip(audio, -1.0, 1.0)  # resampling may overshoot full scale slightly
     audio = _trim_silence(np.asarray(audio, dtype=np.float32), sample_rate)
     return np.ascontiguousarray(audio, dtype=np.float32)
