@@ -70,6 +70,29 @@ def _cmd_degrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from restore.train import TrainConfig, train_cleaner, train_vocoder
+
+    cfg = TrainConfig(
+        corpus=args.corpus, out=args.out, model=args.model, init=args.init, steps=args.steps,
+        batch_size=args.batch_size, lr=args.lr, segment_seconds=args.segment_seconds,
+        preset=args.preset, seed=args.seed, device=args.device, save_every=args.save_every,
+        val_every=args.val_every, vocoder_input=getattr(args, "on", "clean"),
+        adversarial_from=getattr(args, "adversarial_from", 0),
+    )  # fmt: skip
+    out = (train_cleaner if args.what == "cleaner" else train_vocoder)(cfg)
+    print(f"checkpoint: {out} (log: {out / 'train_log.csv'}, validation audio: {out / 'val'})")
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from restore.apply import load_restorer, restore_path
+
+    restorer = load_restorer(args.model, args.device)
+    print(restore_path(restorer, args.input, args.output))
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from jobs.demo import run_demo
 
@@ -137,6 +160,46 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", default="default", help="degradation preset (default: default)")
     _add_common(p)
     p.set_defaults(handler=_cmd_degrade)
+
+    train = sub.add_parser("train", help="train a restoration model (Miipher recipe)")
+    tsub = train.add_subparsers(dest="what", required=True)
+    for what in ("vocoder", "cleaner"):
+        p = tsub.add_parser(what, help=f"train the {what} on a clean corpus degraded on the fly")
+        p.add_argument("--corpus", required=True, help="corpus directory of clean speech")
+        p.add_argument("--out", required=True, help="checkpoint directory (resumes if present)")
+        p.add_argument(
+            "--model",
+            default="embedded",
+            help="size (tiny|embedded|full) or YAML overrides, for a fresh start",
+        )
+        p.add_argument("--init", help="start from this checkpoint directory")
+        p.add_argument("--steps", type=int, default=1000)
+        p.add_argument("--batch-size", type=int, default=8)
+        p.add_argument("--lr", type=float, default=2e-4)
+        p.add_argument("--segment-seconds", type=float, default=1.5)
+        p.add_argument("--preset", default="default", help="degradation preset or YAML file")
+        p.add_argument("--device", default="auto")
+        p.add_argument("--save-every", type=int, default=250)
+        p.add_argument("--val-every", type=int, default=250)
+        p.add_argument("--seed", type=int, default=0)
+        if what == "vocoder":
+            p.add_argument(
+                "--on",
+                choices=["clean", "cleaned"],
+                default="clean",
+                help="clean features (stage 1) or the cleaner's output (fine-tune)",
+            )
+            p.add_argument(
+                "--adversarial-from", type=int, default=0, help="STFT loss only before this step"
+            )
+        p.set_defaults(handler=_cmd_train)
+
+    p = sub.add_parser("restore", help="restore a file, a folder of audio or a corpus")
+    p.add_argument("input", help="audio file, folder, or corpus directory")
+    p.add_argument("output", help="output file (.wav/.flac) or folder")
+    p.add_argument("--model", default="embedded", help="embedded, a checkpoint dir or a hub id")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    p.set_defaults(handler=_cmd_restore)
 
     p = sub.add_parser("demo", help="run the main job on the embedded defaults")
     p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")

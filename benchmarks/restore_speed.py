@@ -1,0 +1,120 @@
+"""Restoration speed per stage (features, cleaner, vocoder) and end to end.
+
+Sizes: tiny, embedded and full. The full size uses random weights of the real shapes: a
+w2v-BERT 2.0 encoder (1024 wide, 24 layers in the original) cut at layer 8, the full cleaner
+and the full WaveFit. x real time = seconds of audio restored per second of wall time.
+
+    .venv/bin/python benchmarks/restore_speed.py [--sizes tiny embedded full] [--seconds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from restore.config import restorer_config
+from restore.model import Restorer
+
+
+def build(size: str, device: torch.device) -> Restorer:
+    config = restorer_config(size)
+    features = None
+    if config.features["kind"] == "ssl":  # random weights of w2v-BERT 2.0's shape, no download
+        from transformers import SeamlessM4TFeatureExtractor, Wav2Vec2BertConfig, Wav2Vec2BertModel
+
+        from restore.features import SSLFeatures
+
+        encoder = Wav2Vec2BertModel(Wav2Vec2BertConfig())
+        features = SSLFeatures.from_model(encoder, SeamlessM4TFeatureExtractor(),
+                                          layer=config.features["layer"],
+                                          model_id=config.features["model"])  # fmt: skip
+    return Restorer(config.to_dict(), features=features).to(device).eval()
+
+
+def _time(fn, device: torch.device, repeats: int) -> float:
+    fn()  # warm-up
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / repeats
+
+
+@torch.inference_mode()
+def measure(model: Restorer, batch: int, seconds: float, device: torch.device, repeats: int):
+    sr = model.input_sample_rate
+    waves = 0.1 * torch.randn(batch, int(seconds * sr), device=device)
+    lengths = torch.full((batch,), waves.shape[1], device=device)
+    cast = model._autocast()
+    with cast:
+        feats, frames = model.features(waves, lengths)
+        mask = torch.arange(feats.shape[1], device=device)[None] < frames[:, None]
+        cleaned = model.cleaner(feats, mask)
+    stages = {
+        "features": lambda: model.features(waves, lengths),
+        "cleaner": lambda: model.cleaner(feats, mask),
+        "vocoder": lambda: model.vocoder(cleaned, mask),
+        "end_to_end": lambda: model(waves, lengths),
+    }
+    audio = batch * seconds
+    out = {}
+    for name, fn in stages.items():
+        with cast:
+            out[name] = audio / _time(fn, device, repeats)
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["tiny", "embedded", "full"])
+    parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", default="benchmarks/results/restore_speed.json")
+    args = parser.parse_args()
+
+    devices = [torch.device("cpu")] + ([torch.device("cuda")] if torch.cuda.is_available() else [])
+    rows = []
+    for device in devices:
+        for size in args.sizes:
+            model = build(size, device)
+            params = {
+                "cleaner": sum(p.numel() for p in model.cleaner.parameters()),
+                "vocoder": sum(p.numel() for p in model.vocoder.parameters()),
+                "features": sum(p.numel() for p in model.features.parameters()),
+            }
+            for batch in args.batches:
+                slow = device.type == "cpu" and size == "full"
+                repeats = 1 if slow else args.repeats
+                if slow and batch > 1:
+                    continue  # full size on CPU: batch 1 only, it is for GPUs
+                speed = measure(model, batch, args.seconds, device, repeats)
+                rows.append({"device": device.type, "size": size, "batch": batch,
+                             "params": params, "x_real_time": speed})  # fmt: skip
+                print(f"{device.type:<5}{size:<10}batch {batch:<3}" + "  ".join(
+                    f"{k} {v:8.1f}x" for k, v in speed.items()))  # fmt: skip
+            del model
+    result = {
+        "benchmark": "restore_speed",
+        "machine": {"platform": platform.platform(), "torch": torch.__version__,
+                    "threads": torch.get_num_threads(),
+                    "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
+        "seconds_each": args.seconds,
+        "rows": rows,
+    }  # fmt: skip
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2))
+    print(f"written {out}")
+
+
+if __name__ == "__main__":
+    main()

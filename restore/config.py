@@ -1,0 +1,106 @@
+"""Restorer settings and the three sizes: ``tiny`` (tests), ``embedded`` (CPU), ``full`` (GPU).
+
+A size is a ``RestorerConfig``; an experiment is a short override of one (a dict or a YAML file:
+``{"size": "embedded", "cleaner": {"depth": 6}}``), never a copied file. The vocoder's feature
+width, hop and gain mode are derived from the feature extractor, so they never disagree.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from restore.cleaner import CleanerConfig
+
+
+@dataclass
+class RestorerConfig:
+    features: dict[str, Any] = field(default_factory=lambda: {"kind": "mel"})
+    cleaner: CleanerConfig = field(default_factory=CleanerConfig)
+    # WaveFit settings: ``size`` picks a preset, other keys override it; feature width, hop
+    # and gain mode are filled in from the features.
+    vocoder: dict[str, Any] = field(default_factory=lambda: {"size": "embedded"})
+    window_seconds: float = 20.0  # longer input is restored in overlapping windows
+    overlap_seconds: float = 0.5  # cross-fade length between windows
+    window_batch: int = 4  # windows restored together (memory ~ window_batch x window)
+    seed: int = 0  # WaveFit's initial noise: the same input always gives the same output
+    half_precision: bool = True  # bf16 autocast on CUDA
+    size: str = "custom"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RestorerConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise KeyError(f"unknown restorer settings {sorted(unknown)}; known: {sorted(known)}")
+        data = dict(data)
+        if isinstance(data.get("cleaner"), dict):
+            data["cleaner"] = CleanerConfig.from_dict(data["cleaner"])
+        return cls(**data)
+
+
+def _sizes() -> dict[str, RestorerConfig]:
+    return {
+        "tiny": RestorerConfig(
+            features={"kind": "mel", "n_mels": 40},
+            cleaner=CleanerConfig(
+                model_dim=32, depth=1, heads=2, ff_mult=2, kernel_size=7, dropout=0.0
+            ),  # fmt: skip
+            vocoder={"size": "tiny", "steps": 2},
+            window_seconds=2.0,
+            overlap_seconds=0.25,
+            size="tiny",
+        ),  # fmt: skip
+        "embedded": RestorerConfig(
+            features={"kind": "mel"},
+            cleaner=CleanerConfig(model_dim=192, depth=4, heads=4, kernel_size=15),
+            vocoder={"size": "embedded", "steps": 5},
+            size="embedded",
+        ),
+        "full": RestorerConfig(
+            features={"kind": "ssl", "model": "facebook/w2v-bert-2.0", "layer": 8},
+            cleaner=CleanerConfig(model_dim=512, depth=8, heads=8, kernel_size=31),
+            vocoder={"size": "full", "steps": 5},
+            size="full",
+        ),
+    }
+
+
+SIZES = tuple(_sizes())
+
+
+def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def restorer_config(size_or_file: str | dict[str, Any] = "embedded") -> RestorerConfig:
+    """A size name, a dict of overrides (``size`` key picks the base) or a YAML file of them."""
+    if isinstance(size_or_file, dict):
+        overrides = dict(size_or_file)
+    elif size_or_file in SIZES:
+        overrides = {"size": size_or_file}
+    elif Path(size_or_file).suffix in (".yaml", ".yml", ".json"):
+        path = Path(size_or_file)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: restorer config file does not exist")
+        overrides = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    else:
+        raise ValueError(f"unknown restorer size {size_or_file!r}; choose from {SIZES}")
+    size = overrides.pop("size", "embedded")
+    if size not in SIZES:
+        raise ValueError(f"unknown restorer size {size!r}; choose from {SIZES}")
+    base = _sizes()[size].to_dict()
+    return RestorerConfig.from_dict(_merge(base, overrides) | {"size": size})

@@ -1,0 +1,126 @@
+"""Training pairs for restoration: clean speech, degraded on the fly by ``corpus.degrade``.
+
+Each item is a random crop of a clean utterance, degraded with a seed derived from the run seed,
+the epoch and the index, so every run sees the same sequence and a resumed run sees what an
+uninterrupted one would. Degradation runs at the corpus' own rate (as the damage would have
+happened), then the degraded input is resampled to the feature extractor's rate and the clean
+target to the 24 kHz output rate.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from corpus.audio import AudioError, resample
+from corpus.degrade import degrade, utterance_seed
+from corpus.manifest import Corpus
+from corpus.record import Utterance
+
+
+@dataclass
+class PairBatch:
+    """A padded batch. ``degraded``/``clean_in``: ``(batch, samples)`` at the input rate;
+    ``clean_out``: ``(batch, out_samples)`` at 24 kHz; ``lengths``/``out_lengths``: ``(batch,)``."""
+
+    degraded: torch.Tensor
+    clean_in: torch.Tensor
+    clean_out: torch.Tensor
+    lengths: torch.Tensor
+    out_lengths: torch.Tensor
+
+    def to(self, device: torch.device | str) -> PairBatch:
+        return PairBatch(*(t.to(device) for t in vars(self).values()))
+
+
+class DegradedPairs(Dataset):
+    """Clean utterances of a corpus split, cropped and degraded on the fly.
+
+    Args:
+        corpus_dir: a corpus of clean speech (``manifest.parquet``).
+        input_sr: the feature extractor's rate; ``output_sr``: the vocoder's.
+        segment_seconds: crop length (shorter utterances are used whole).
+        preset: degradation chain (a preset name or a ``ChainConfig``/dict).
+        length: items per epoch (default: the number of utterances).
+        cache: keep decoded clean audio in memory (the embedded corpus fits easily).
+    """
+
+    def __init__(
+        self,
+        corpus_dir: str | os.PathLike,
+        input_sr: int,
+        output_sr: int = 24000,
+        split: str | None = "train",
+        segment_seconds: float = 2.0,
+        preset: object = "default",
+        seed: int = 0,
+        length: int | None = None,
+        cache: bool = True,
+    ) -> None:
+        self.corpus = Corpus(corpus_dir)
+        self.utts: list[Utterance] = [
+            u for u in self.corpus if u.ok and (split is None or u.split == split)
+        ]
+        if not self.utts:
+            raise ValueError(f"{corpus_dir}: no usable utterances in split {split!r}")
+        self.input_sr, self.output_sr = input_sr, output_sr
+        self.segment_seconds, self.preset, self.seed = segment_seconds, preset, seed
+        self.length = length or len(self.utts)
+        self.epoch = 0
+        self._cache: dict[str, tuple[np.ndarray, int]] | None = {} if cache else None
+
+    def __len__(self) -> int:
+        return self.length
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def _clean(self, utt: Utterance) -> tuple[np.ndarray, int]:
+        if self._cache is not None and utt.id in self._cache:
+            return self._cache[utt.id]
+        wave, sr = self.corpus.load_audio(utt)
+        if self._cache is not None:
+            self._cache[utt.id] = (wave, sr)
+        return wave, sr
+
+    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+        utt = self.utts[index % len(self.utts)]
+        seed = utterance_seed(self.seed, f"{self.epoch}:{index}:{utt.id}")
+        rng = np.random.default_rng(seed)
+        try:
+            wave, sr = self._clean(utt)
+        except AudioError:  # an unreadable file never stops training: take a neighbour
+            return self[(index + 1) % len(self)]
+        seg = int(self.segment_seconds * sr)
+        if len(wave) > seg:
+            start = int(rng.integers(0, len(wave) - seg + 1))
+            wave = wave[start : start + seg]
+        degraded, _ = degrade(wave, sr, rng, config=self.preset)
+        return {
+            "degraded": resample(degraded, sr, self.input_sr),
+            "clean_in": resample(wave, sr, self.input_sr),
+            "clean_out": resample(wave, sr, self.output_sr),
+        }
+
+
+def _pad(waves: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    lengths = torch.tensor([len(w) for w in waves])
+    out = torch.zeros(len(waves), int(lengths.max()))
+    for i, w in enumerate(waves):
+        out[i, : len(w)] = torch.from_numpy(np.ascontiguousarray(w))
+    return out, lengths
+
+
+def collate_pairs(items: list[dict[str, np.ndarray]]) -> PairBatch:
+    """Pad a list of ``DegradedPairs`` items into a :class:`PairBatch`."""
+    for item in items:  # resampling may leave the pair a sample apart: trim to the shorter
+        m = min(len(item["degraded"]), len(item["clean_in"]))
+        item["degraded"], item["clean_in"] = item["degraded"][:m], item["clean_in"][:m]
+    degraded, lengths = _pad([i["degraded"] for i in items])
+    clean_in, _ = _pad([i["clean_in"] for i in items])
+    clean_out, out_lengths = _pad([i["clean_out"] for i in items])
+    return PairBatch(degraded, clean_in, clean_out, lengths, out_lengths)

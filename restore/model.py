@@ -1,0 +1,250 @@
+"""The Restorer: features -> cleaner -> WaveFit vocoder, 24 kHz out, for audio of any shape.
+
+Inference code touches only this class. ``Restorer.from_pretrained(dir_or_hub_id)`` loads a
+checkpoint (``config.json`` + ``model.safetensors``; never a pickle), ``restore(wave, sr)``
+restores one recording of any rate, channel count, dtype and length, ``restore_batch`` sorts by
+length to cut padding. Audio longer than ``window_seconds`` goes through overlapping windows
+cross-faded with complementary raised-cosine ramps, so working memory does not grow with
+duration.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from huggingface_hub import ModelHubMixin, hf_hub_download
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from corpus.audio import as_float32, resample, to_mono
+from corpus.nn import lengths_to_mask
+from restore.base import FeatureExtractor
+from restore.cleaner import build_cleaner
+from restore.config import RestorerConfig
+from restore.features import MelFeatures, build_features
+from restore.wavefit import WaveFit, WaveFitConfig
+
+OUTPUT_SAMPLE_RATE = 24000
+WEIGHTS_NAME = "model.safetensors"
+
+
+def build_vocoder(features: FeatureExtractor, cfg: RestorerConfig, out_sr: int) -> WaveFit:
+    """WaveFit sized by ``cfg.vocoder["size"]``, with width, hop and gain mode derived from the
+    features: the 24 kHz log-mel conditions with mel power matching, anything else with peak
+    normalization (there is no target power to match)."""
+    settings = dict(cfg.vocoder)
+    size = settings.pop("size", "embedded")
+    if size not in ("tiny", "embedded", "full"):
+        raise ValueError(f"unknown vocoder size {size!r}: expected tiny, embedded or full")
+    hop = features.hop_length * out_sr / features.sample_rate
+    if hop != int(hop):
+        raise ValueError(
+            f"feature hop {features.hop_length} at {features.sample_rate} Hz is not a whole "
+            f"number of samples at {out_sr} Hz"
+        )
+    derived: dict[str, Any] = {"cond_dim": features.dim, "hop_length": int(hop),
+                               "sample_rate": out_sr, "gain": "peak", "mel": None}  # fmt: skip
+    if isinstance(features, MelFeatures) and features.sample_rate == out_sr:
+        derived.update(gain="mel", mel=features.mel_config)
+    return WaveFit(getattr(WaveFitConfig, size)(**{**settings, **derived}))
+
+
+class Restorer(
+    nn.Module,
+    ModelHubMixin,
+    library_name="fleursr",
+    tags=["speech-restoration", "miipher", "wavefit"],
+    license="apache-2.0",
+):
+    """Miipher-style speech restoration. ``config`` is a ``RestorerConfig`` as a dict."""
+
+    def __init__(self, config: dict[str, Any], features: FeatureExtractor | None = None) -> None:
+        """``features`` replaces the extractor the config names (an in-memory encoder, e.g. for
+        benchmarks with random weights); it must produce what the config describes."""
+        super().__init__()
+        self.cfg = RestorerConfig.from_dict(config)
+        self.features = features if features is not None else build_features(self.cfg.features)
+        self.cleaner = build_cleaner(self.features.dim, self.cfg.cleaner)
+        self.vocoder = build_vocoder(self.features, self.cfg, OUTPUT_SAMPLE_RATE)
+        self.sample_rate = OUTPUT_SAMPLE_RATE
+
+    # ----------------------------------------------------------------- core forward pass
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    @property
+    def input_sample_rate(self) -> int:
+        return self.features.sample_rate
+
+    def output_length(self, input_samples: int) -> int:
+        return input_samples * self.sample_rate // self.features.sample_rate
+
+    def forward(
+        self,
+        waves: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        steps: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(batch, samples)`` at ``input_sample_rate`` -> ``(batch, out_samples)`` at 24 kHz
+        and the valid output lengths ``(batch,)``."""
+        if lengths is None:
+            lengths = torch.full((waves.shape[0],), waves.shape[1], device=waves.device)
+        feats, frames = self.features(waves, lengths)
+        mask = lengths_to_mask(frames, feats.shape[1])
+        cleaned = self.cleaner(feats, mask)
+        audio = self.vocoder(cleaned, mask, steps=steps, generator=generator)
+        out_lengths = lengths * self.sample_rate // self.features.sample_rate
+        # SSL encoders leave up to a few tens of ms at the end without a frame: pad with zeros.
+        audio = torch.nn.functional.pad(audio, (0, max(0, int(out_lengths.max()) - audio.shape[1])))
+        audio = audio[:, : int(out_lengths.max())]
+        return audio * lengths_to_mask(out_lengths, audio.shape[1]), out_lengths
+
+    # ------------------------------------------------------------------- numpy inference
+    def prepare(self, wave: np.ndarray, sr: int) -> np.ndarray:
+        """Any dtype, mono or multichannel, any rate -> float32 mono at ``input_sample_rate``."""
+        wave = np.asarray(wave)
+        if wave.size == 0:
+            raise ValueError("cannot restore empty audio")
+        if not np.issubdtype(wave.dtype, np.number):
+            raise TypeError(f"audio must be numeric, got dtype {wave.dtype}")
+        x = to_mono(as_float32(wave))
+        if not np.isfinite(x).all():
+            raise ValueError("audio contains NaN or infinite samples")
+        if not 1000 <= sr <= 384000:
+            raise ValueError(f"implausible sample rate {sr} Hz")
+        return resample(x, sr, self.input_sample_rate)
+
+    def _generator(self, offset: int = 0) -> torch.Generator:
+        return torch.Generator(device=self.device).manual_seed(self.cfg.seed + offset)
+
+    @torch.inference_mode()
+    def _run(self, xs: Sequence[np.ndarray], offset: int = 0) -> list[np.ndarray]:
+        """Restore a padded batch of prepared waves; returns each at its own output length."""
+        lengths = torch.tensor([len(x) for x in xs], device=self.device)
+        batch = torch.zeros(len(xs), int(lengths.max()), device=self.device)
+        for i, x in enumerate(xs):
+            batch[i, : len(x)] = torch.from_numpy(x)
+        with self._autocast():
+            out, out_lengths = self(batch, lengths, generator=self._generator(offset))
+        out = out.float().cpu().numpy()
+        return [out[i, : int(n)] for i, n in enumerate(out_lengths)]
+
+    def _autocast(self) -> torch.autocast:
+        enabled = self.device.type == "cuda" and self.cfg.half_precision
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
+
+    def _window_plan(self, n: int) -> tuple[int, int, list[int]]:
+        hop = self.features.hop_length
+        win = max(hop, int(self.cfg.window_seconds * self.input_sample_rate) // hop * hop)
+        overlap = min(win // 2, max(hop, int(self.cfg.overlap_seconds * self.input_sample_rate)))
+        overlap = overlap // hop * hop
+        step = win - overlap
+        count = max(1, math.ceil((n - overlap) / step))
+        return win, overlap, [k * step for k in range(count)]
+
+    def _restore_long(self, x: np.ndarray) -> np.ndarray:
+        win, overlap, starts = self._window_plan(len(x))
+        ratio = self.sample_rate / self.input_sample_rate
+        out = np.zeros(self.output_length(len(x)), dtype=np.float32)
+        fade = int(round(overlap * ratio))
+        ramp = np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade).astype(np.float32) ** 2
+        per_batch = max(1, self.cfg.window_batch)
+        for b in range(0, len(starts), per_batch):
+            group = starts[b : b + per_batch]
+            segments = self._run([x[s : s + win] for s in group], offset=b)
+            for k, (s, seg) in enumerate(zip(group, segments)):
+                seg = seg.copy()
+                if b + k > 0:
+                    seg[:fade] *= ramp
+                if b + k < len(starts) - 1:
+                    seg[-fade:] *= ramp[::-1]
+                o = int(round(s * ratio))
+                end = min(len(out), o + len(seg))
+                out[o:end] += seg[: end - o]
+        return out
+
+    def restore(self, wave: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+        """Restore one recording: ``(samples,)`` or ``(samples, channels)`` of any numeric dtype
+        at any rate -> ``(float32 (out_samples,), 24000)``."""
+        x = self.prepare(wave, sr)
+        if len(x) <= self._window_plan(len(x))[0]:
+            return self._run([x])[0], self.sample_rate
+        return self._restore_long(x), self.sample_rate
+
+    def restore_batch(
+        self, waves: Sequence[np.ndarray], srs: int | Sequence[int], batch_size: int = 8
+    ) -> list[np.ndarray]:
+        """Restore many recordings; short ones are sorted by length and padded in batches of
+        ``batch_size``, long ones are windowed. Results come back in the input order."""
+        srs = [srs] * len(waves) if isinstance(srs, int) else list(srs)
+        if len(srs) != len(waves):
+            raise ValueError(f"{len(waves)} waves but {len(srs)} sample rates")
+        prepared = [self.prepare(w, sr) for w, sr in zip(waves, srs)]
+        results: list[np.ndarray | None] = [None] * len(prepared)
+        short = []
+        for i, x in enumerate(prepared):
+            if len(x) > self._window_plan(len(x))[0]:
+                results[i] = self._restore_long(x)
+            else:
+                short.append(i)
+        short.sort(key=lambda i: len(prepared[i]))
+        for b in range(0, len(short), batch_size):
+            idx = short[b : b + batch_size]
+            for i, y in zip(idx, self._run([prepared[i] for i in idx])):
+                results[i] = y
+        return [r for r in results if r is not None]
+
+    # ------------------------------------------------------------------------ checkpoints
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """Weights to save: everything but the feature extractor (log-mel has none; an SSL
+        encoder is frozen and reloaded from its own hub id or path)."""
+        return {
+            k: v.detach().contiguous()
+            for k, v in self.state_dict().items()
+            if not k.startswith("features.")
+        }
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        save_file(self.trainable_state_dict(), str(Path(save_directory) / WEIGHTS_NAME),
+                  metadata={"format": "pt", "library": "fleursr"})  # fmt: skip
+
+    @classmethod
+    def _from_pretrained(
+        cls, *, model_id: str, revision: str | None, cache_dir: str | Path | None,
+        force_download: bool, local_files_only: bool, token: str | bool | None,
+        map_location: str = "cpu", **model_kwargs: Any,
+    ) -> Restorer:  # fmt: skip
+        if "config" not in model_kwargs:
+            raise FileNotFoundError(f"{model_id}: no config.json: not a fleursr checkpoint")
+        model = cls(model_kwargs["config"])
+        path = Path(model_id) / WEIGHTS_NAME
+        if not Path(model_id).is_dir():
+            path = Path(
+                hf_hub_download(
+                    model_id, WEIGHTS_NAME, revision=revision, cache_dir=cache_dir,
+                    force_download=force_download, local_files_only=local_files_only, token=token,
+                )
+            )  # fmt: skip
+        elif not path.exists():
+            raise FileNotFoundError(f"{path}: checkpoint weights are missing")
+        model.load_weights(path, map_location)
+        return model.eval()
+
+    def load_weights(self, path: str | Path, map_location: str = "cpu") -> None:
+        """Load ``model.safetensors``; every trainable tensor must be there, nothing else."""
+        state = load_file(str(path), device=map_location)
+        expected = set(self.trainable_state_dict())
+        missing, unexpected = expected - set(state), set(state) - expected
+        if missing or unexpected:
+            raise ValueError(
+                f"{path}: weights do not match the config (missing {sorted(missing)[:5]}, "
+                f"unexpected {sorted(unexpected)[:5]})"
+            )
+        self.load_state_dict(state, strict=False)

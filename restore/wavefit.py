@@ -1,0 +1,300 @@
+"""WaveFit vocoder (Koizumi et al., 2022): ``y_T`` is noise, ``y_{t-1} = G(y_t - F(y_t, c, t), c)``.
+
+``F`` predicts the noise component, ``G`` fixes the gain: for log-mel conditioning it matches the
+mel's power, ``sqrt(P_c / (P_z + eps))`` (the square root is missing in the paper; training fails
+without it); SSL features imply no power, so ``G`` normalizes each utterance's peak instead.
+Features ``(batch, frames, dim)``, masks ``(batch, frames)`` True on valid frames, waves
+``(batch, frames * hop_length)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from corpus.nn.conformer import sinusoidal_positions
+from corpus.nn.spectral import MelConfig, MelSpectrogram, mel_power
+from restore.base import Vocoder
+
+
+def derive_factors(hop_length: int, max_factor: int = 8) -> tuple[int, ...]:
+    """Factor ``hop_length`` into upsampling factors <= ``max_factor``, largest first."""
+    factors, rest = [], hop_length
+    while rest > 1:
+        factors.append(next((d for d in range(max_factor, 1, -1) if rest % d == 0), 0))
+        if not factors[-1]:
+            msg = f"hop_length {hop_length} has a prime factor > {max_factor} ({rest} is left)"
+            raise ValueError(f"{msg}; pass upsample_factors or use a hop such as 256, 320, 480")
+        rest //= factors[-1]
+    if not factors:
+        raise ValueError(f"hop_length must be >= 2, got {hop_length}")
+    return tuple(sorted(factors, reverse=True))
+
+
+@dataclass
+class WaveFitConfig:
+    """Settings of a :class:`WaveFit`; ``tiny``/``embedded``/``full`` give the three sizes."""
+
+    cond_dim: int = 100
+    hop_length: int = 256
+    sample_rate: int = 24000
+    steps: int = 5
+    channels: int = 256  # width at the frame rate; level i: channels / upsampling**width_decay
+    width_decay: float = 0.5  # 0.5 spends about the same compute at every rate
+    min_channels: int = 16  # narrowest width
+    upsample_factors: tuple[int, ...] | None = None  # None: derive_factors(hop_length)
+    fold: int | None = None  # hop of the waveform filterbanks; None: see max_fold
+    max_fold: int = 8  # fold = largest product of trailing factors <= this (one factor is kept)
+    cond_layers: int = 6  # residual convs of the conditioning encoder (run once per forward)
+    cond_kernel: int = 5
+    kernel_size: int = 3
+    dilations: tuple[int, ...] = (1, 3)  # one FiLM-modulated residual conv per entry per level
+    step_dim: int = 128
+    gain: str = "mel"  # "mel": match the mel's power; "peak": peak-normalize (SSL features)
+    mel: MelConfig | None = None  # the log-mel the conditioning is (gain="mel")
+    peak: float = 0.9
+    eps: float = 1e-10
+    detach_between_steps: bool = True
+
+    def __post_init__(self) -> None:
+        if self.gain not in ("mel", "peak"):
+            raise ValueError(f"gain must be 'mel' or 'peak', got {self.gain!r}")
+        if isinstance(self.mel, dict):
+            self.mel = MelConfig(**self.mel)
+        if self.gain == "mel":
+            self.mel = self.mel or MelConfig(sample_rate=self.sample_rate)
+            if (self.mel.hop_length, self.mel.n_mels) != (self.hop_length, self.cond_dim):
+                m = self.mel
+                raise ValueError(
+                    f"gain='mel' needs hop {m.hop_length} and cond_dim == n_mels {m.n_mels}"
+                )
+        if self.upsample_factors is None:
+            self.upsample_factors = derive_factors(self.hop_length)
+        self.upsample_factors = tuple(self.upsample_factors)
+        self.dilations = tuple(self.dilations)
+        if math.prod(self.upsample_factors) != self.hop_length:
+            raise ValueError(f"upsample_factors {self.upsample_factors} != hop {self.hop_length}")
+        trailing = [math.prod(self.upsample_factors[i:]) for i in range(len(self.upsample_factors))]
+        self.fold = self.fold or max(f for f in [*trailing[1:], 1] if f <= self.max_fold)
+        if self.fold not in [*trailing, 1]:
+            raise ValueError(f"fold {self.fold} is not one of {trailing}: trailing factor products")
+
+    @property
+    def n_up(self) -> int:
+        """Upsampling blocks: the factors left once ``fold`` is taken off the end."""
+        return next(n for n in range(99) if math.prod(self.upsample_factors[n:]) == self.fold)
+
+    def widths(self) -> list[int]:
+        """Channels per level: index 0 is the frame rate, the last is ``sample_rate / fold``.
+        The path over ``y_t`` is half as wide (as in WaveGrad, it only has to steer FiLM)."""
+        ratios = [math.prod(self.upsample_factors[:i]) for i in range(self.n_up + 1)]
+        widths = [self.channels / r**self.width_decay for r in ratios]
+        return [max(self.min_channels, 4 * round(w / 4)) for w in widths]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WaveFitConfig:
+        return cls(**{k: v for k, v in data.items() if k in {f.name for f in fields(cls)}})
+
+    @classmethod
+    def tiny(cls, **overrides: Any) -> WaveFitConfig:
+        """About 0.1M parameters: tests."""
+        base = dict(channels=64, min_channels=8, cond_layers=4, cond_kernel=3, step_dim=32)
+        return cls(**{**base, **overrides})
+
+    @classmethod
+    def embedded(cls, **overrides: Any) -> WaveFitConfig:
+        """About 2.5M parameters: trains on CPU, the embedded default."""
+        return cls(**{"max_fold": 32, **overrides})
+
+    @classmethod
+    def full(cls, **overrides: Any) -> WaveFitConfig:
+        """About 12M parameters: GPU training on real corpora."""
+        base = dict(channels=512, min_channels=32, cond_layers=8, dilations=(1, 2, 4, 8))
+        return cls(**{**base, **overrides})
+
+
+def _conv(cin: int, cout: int, kernel: int, dilation: int = 1) -> nn.Conv1d:
+    return nn.Conv1d(cin, cout, kernel, dilation=dilation, padding=dilation * (kernel - 1) // 2)
+
+
+def _act(x: torch.Tensor) -> torch.Tensor:
+    return F.leaky_relu(x, 0.2)
+
+
+class _Res(nn.Module):
+    """``x + conv(act(x))``: ``(batch, channels, time)`` in and out."""
+
+    def __init__(self, channels: int, kernel: int) -> None:
+        super().__init__()
+        self.conv = _conv(channels, channels, kernel)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(_act(x))
+
+
+class _UpBlock(nn.Module):
+    """1x1 projection, nearest upsampling by ``factor``, FiLM-modulated residual convolutions."""
+
+    def __init__(self, cin: int, cout: int, factor: int, kernel: int, dilations: tuple) -> None:
+        super().__init__()
+        self.factor, self.proj = factor, nn.Conv1d(cin, cout, 1)
+        self.convs = nn.ModuleList(_conv(cout, cout, kernel, d) for d in dilations)
+
+    def forward(self, x: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        x = F.interpolate(self.proj(x), scale_factor=self.factor, mode="nearest")
+        for conv in self.convs:
+            x = x + conv(_act(x * scale + shift))
+        return x
+
+
+class WaveFitGenerator(nn.Module):
+    """``F(y_t, c, t)``: WaveGrad-style noise predictor at any hop (derived factors).
+
+    A conditioning encoder turns features into ``(batch, channels, frames)`` once per utterance;
+    each step, a downsampling path over ``y_t`` ``(batch, samples)`` gives FiLM scale and shift
+    (plus an iteration embedding) at every rate, which modulate upsampling blocks driven by the
+    encoded conditioning. Returns the noise estimate ``(batch, samples)``. The waveform enters
+    and leaves through learned filterbanks (a strided convolution with ``2 * fold`` taps, and
+    ``2 * fold``-sample frames overlap-added at hop ``fold``) instead of convolutions at the
+    sample rate: on CPU, narrow convolutions over every sample cost more than all the rest.
+    """
+
+    def __init__(self, config: WaveFitConfig) -> None:
+        super().__init__()
+        c, w, n = config, config.widths(), config.n_up
+        fs, self.fold, self.step_dim = c.upsample_factors, c.fold, c.step_dim
+        layers = (_Res(w[0], c.cond_kernel) for _ in range(c.cond_layers))
+        self.encoder = nn.Sequential(_conv(c.cond_dim, w[0], c.cond_kernel), *layers)
+        d = c.step_dim
+        self.step_mlp = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+        # learned analysis / synthesis filterbanks: 2 * fold taps, hop fold
+        v = [max(c.min_channels // 2, x // 2) for x in w]  # widths of the path over y_t
+        self.down_in = nn.Conv1d(1, v[-1], 2 * self.fold, stride=self.fold)
+        self.downs = nn.ModuleList(  # (act, strided conv, residual conv) per factor
+            nn.Sequential(
+                nn.LeakyReLU(0.2),
+                nn.Conv1d(v[i + 1], v[i], fs[i], fs[i]),
+                _Res(v[i], c.kernel_size),
+            )
+            for i in reversed(range(n))
+        )
+        # FiLM per level: down-path features + step embedding -> (scale, shift)
+        self.film_step = nn.ModuleList(nn.Linear(d, v[i]) for i in range(n + 1))
+        self.film_out = nn.ModuleList(nn.Conv1d(v[i], 2 * w[i], 1) for i in range(n + 1))
+        self.ups = nn.ModuleList(
+            _UpBlock(w[i], w[i + 1], fs[i], c.kernel_size, c.dilations) for i in range(n)
+        )
+        self.out = nn.Conv1d(w[-1], 2 * self.fold, 1)  # overlap-added frames of 2 * fold
+
+    def encode(self, features: torch.Tensor) -> torch.Tensor:
+        """``(batch, frames, cond_dim)`` -> ``(batch, channels, frames)``; independent of ``t``."""
+        return self.encoder(features.transpose(1, 2))
+
+    def forward(self, y: torch.Tensor, cond: torch.Tensor, t: int) -> torch.Tensor:
+        """``y`` ``(batch, samples)``, ``cond`` from :meth:`encode`, ``t`` in ``T..1``."""
+        table = sinusoidal_positions(t + 1, self.step_dim, y.device)[t].to(y.dtype)
+        emb = self.step_mlp(table)[None].expand(y.shape[0], -1)
+        left, right = self.fold // 2, self.fold - self.fold // 2
+        downs = [self.down_in(F.pad(y[:, None], (left, right)))]  # (batch, v, samples / fold)
+        for block in self.downs:
+            downs.insert(0, block(downs[0]))  # ends with the frame rate first
+        films = [
+            out(_act(d + step(emb)[:, :, None])).chunk(2, dim=1)
+            for step, out, d in zip(self.film_step, self.film_out, downs)
+        ]
+        x = cond * (1 + films[0][0]) + films[0][1]
+        for up, (scale, shift) in zip(self.ups, films[1:]):
+            x = up(x, 1 + scale, shift)
+        frames = self.out(_act(x))  # (batch, 2 * fold, samples / fold), 50% overlap-add:
+        frames = frames[:, : self.fold] + F.pad(frames[:, self.fold :, :-1], (1, 0))
+        return frames.transpose(1, 2).reshape(y.shape)
+
+
+class WaveFit(Vocoder):
+    """WaveFit vocoder: ``(batch, frames, cond_dim)`` features -> ``(batch, frames * hop)`` wave."""
+
+    def __init__(self, config: WaveFitConfig | None = None) -> None:
+        super().__init__()
+        self.config = config or WaveFitConfig()
+        self.sample_rate, self.hop_length = self.config.sample_rate, self.config.hop_length
+        self.generator = WaveFitGenerator(self.config)
+        if self.config.gain == "mel":
+            self.mel = MelSpectrogram(self.config.mel)
+            fb = self.mel.fb  # (n_mels, bins): mel magnitude = fb @ linear magnitude
+            # band magnitude -> per-bin magnitude of a flat band, then triangle interpolation
+            rows, cols = fb.sum(dim=1).clamp_min(1e-12), fb.sum(dim=0).clamp_min(1e-12)
+            interp = fb.t() / cols[:, None] / rows[None, :]  # (bins, n_mels)
+            self.register_buffer("mel_to_linear", interp, persistent=False)
+
+    def sample_mask(self, mask: torch.Tensor | None, wave: torch.Tensor) -> torch.Tensor:
+        """``(batch, frames)`` frame mask -> ``(batch, samples)`` float sample mask."""
+        if mask is None:
+            return torch.ones_like(wave)
+        return mask.repeat_interleave(self.hop_length, dim=1).to(wave.dtype)
+
+    def gain_adjust(
+        self, z: torch.Tensor, cond: torch.Tensor, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``G``: ``z`` ``(batch, frames * hop)`` less its mean, rescaled per utterance, zero past
+        ``mask``. gain="mel": by ``sqrt(P_c / (P_z + eps))``, so the power of ``mel(z)`` over valid
+        frames is the power implied by the log-mel ``cond`` ``(batch, frames, n_mels)``.
+        gain="peak": to a peak of ``config.peak`` over valid samples."""
+        eps = self.config.eps
+        with torch.autocast(z.device.type, enabled=False):
+            keep = self.sample_mask(mask, z.float())
+            z = z.float() * keep  # remove DC: the mel cannot see it, so G could not bound it
+            z = (z - z.sum(dim=1, keepdim=True) / keep.sum(dim=1, keepdim=True).clamp_min(1)) * keep
+            if self.config.gain == "peak":
+                return z * (self.config.peak / (z.abs().amax(dim=1, keepdim=True) + eps))
+            p_c = mel_power(cond.float().transpose(1, 2), mask)
+            p_z = mel_power(self.mel(z)[:, :, : cond.shape[1]], mask)
+            return z * torch.sqrt(p_c / (p_z + eps))[:, None]
+
+    def initial_noise(
+        self, features: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """``y_T`` ``(batch, frames * hop)`` before gain adjustment. gain="mel": complex Gaussian
+        STFT coefficients shaped by the mel envelope interpolated to linear frequency, inverted
+        with the mel's own STFT settings. gain="peak": white noise."""
+        batch, frames, _ = features.shape
+        length, device = frames * self.hop_length, features.device
+        if self.config.gain == "peak":
+            return torch.randn(batch, length, device=device, generator=generator)
+        m = self.config.mel
+        with torch.autocast(device.type, enabled=False):
+            env = self.mel_to_linear @ features.float().exp().transpose(1, 2)  # (b, bins, frames)
+            env = torch.cat([env, env[:, :, -1:]], dim=2)  # centered STFT: frames + 1
+            noise = torch.randn(*env.shape, 2, device=device, generator=generator)
+            spec = torch.view_as_complex(noise) * env * math.sqrt(0.5)
+            window = torch.hann_window(m.win_length, device=device)
+            return torch.istft(spec, m.n_fft, m.hop_length, m.win_length, window, length=length)
+
+    def forward(
+        self,
+        features: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        steps: int | None = None,
+        return_all: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor | list[torch.Tensor]:
+        """``(batch, frames, cond_dim)`` -> wave ``(batch, frames * hop)`` (float32), zero past
+        each mask; with ``return_all`` the list of the T outputs ``y_{T-1} .. y_0``."""
+        steps = steps or self.config.steps
+        y = self.gain_adjust(self.initial_noise(features, generator), features, mask)
+        cond = self.generator.encode(features)
+        outputs = []
+        for t in range(steps, 0, -1):
+            z = y - self.generator(y, cond, t)
+            y = self.gain_adjust(z, features, mask)
+            outputs.append(y)
+            if self.config.detach_between_steps:
+                y = y.detach()
+        return outputs if return_all else outputs[-1]
