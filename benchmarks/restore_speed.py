@@ -37,15 +37,19 @@ def build(size: str, device: torch.device) -> Restorer:
 
 
 def _time(fn, device: torch.device, repeats: int) -> float:
-    fn()  # warm-up
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
+    """Fastest of ``repeats`` runs after a warm-up: on a shared machine the minimum is the
+    measurement least disturbed by other work (as ``timeit`` recommends)."""
+    fn()
+    best = float("inf")
     for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
         fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return (time.perf_counter() - start) / repeats
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 @torch.inference_mode()

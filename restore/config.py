@@ -60,8 +60,10 @@ def _sizes() -> dict[str, RestorerConfig]:
         ),  # fmt: skip
         "embedded": RestorerConfig(
             features={"kind": "mel"},
-            cleaner=CleanerConfig(model_dim=192, depth=4, heads=4, kernel_size=15),
-            vocoder={"size": "embedded", "steps": 5},
+            # Sized for >= 50x real time on 2 CPU cores (benchmarks/restore_speed.py): WaveFit
+            # with 3 steps (the paper's WaveFit-3) and a lean feed-forward in the cleaner.
+            cleaner=CleanerConfig(model_dim=192, depth=4, heads=4, ff_mult=2, kernel_size=15),
+            vocoder={"size": "embedded", "steps": 3},
             size="embedded",
         ),
         "full": RestorerConfig(

@@ -170,3 +170,29 @@ def test_memory_stays_flat_with_duration():
         peaks[seconds] = float(out[2])
     io_mb = 2 * (600 - 60) * 24000 * 4 / 2**20
     assert peaks[600] - peaks[60] < io_mb + 64, peaks
+
+
+def test_ssl_restorer_from_a_local_hub_directory(tmp_path):
+    """A w2v-BERT-shaped encoder saved as a local "hub" repo: 50 Hz features, hop 480 at 24 kHz,
+    peak gain; its weights stay out of the checkpoint and are reloaded from the repo."""
+    import transformers as tf
+
+    torch.manual_seed(0)
+    config = tf.Wav2Vec2BertConfig(hidden_size=32, num_hidden_layers=4, num_attention_heads=2,
+                                   intermediate_size=64, output_hidden_size=32,
+                                   conv_depthwise_kernel_size=5)  # fmt: skip
+    hub = tmp_path / "tiny-w2v-bert"
+    tf.Wav2Vec2BertModel(config).save_pretrained(hub)
+    tf.SeamlessM4TFeatureExtractor().save_pretrained(hub)
+    model = tiny(features={"kind": "ssl", "model": str(hub), "layer": 2})
+    assert model.input_sample_rate == 16000 and model.vocoder.hop_length == 480
+    assert model.vocoder.config.gain == "peak"
+    out, sr = model.restore(speech_like(1.0, 16000), 16000)
+    assert sr == 24000 and len(out) == 24000 and 0.5 < np.abs(out).max() <= 0.91
+    model.save_pretrained(tmp_path / "ckpt")
+    from safetensors.torch import load_file
+
+    saved = set(load_file(tmp_path / "ckpt" / "model.safetensors"))
+    assert saved and not any(k.startswith("features.") for k in saved)
+    again = Restorer.from_pretrained(tmp_path / "ckpt")
+    np.testing.assert_array_equal(again.restore(speech_like(1.0, 16000), 16000)[0], out)
