@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from corpus.audio import write_audio
 from corpus.nn import lengths_to_mask
-from restore.checkpoint import (
+from corpus.nn.checkpoint import (
     has_training_state,
     load_training_state,
     save_training_state,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
+from corpus.nn.checkpoint import load_training_state, save_training_state
 from corpus.testing import make_corpus
-from restore.checkpoint import load_training_state, save_training_state
 from restore.config import restorer_config
 from restore.data import DegradedPairs, collate_pairs
 from restore.model import Restorer
