@@ -65,7 +65,10 @@ def rows_to_table(utterances: Iterable[Utterance]) -> pa.Table:
         columns[f.name] = pa.array([row.get(f.name) for row in rows], type=f.type)
     for name in names:
         if name not in columns:
-            columns[name] = pa.array([row.get(name) for row in rows])
+            column = pa.array([row.get(name) for row in rows])
+            # An extra column that is empty so far is taken as text (paths, reasons, transcripts),
+            # so a streaming write can still fill it in later batches.
+            columns[name] = column.cast(pa.string()) if pa.types.is_null(column.type) else column
     return pa.table(columns)
 
 
@@ -85,7 +88,9 @@ def _conform(table: pa.Table, schema: pa.Schema, path: Path) -> pa.Table:
     if extra:
         raise ValueError(f"{path}: columns {sorted(extra)} appear after the first batch")
     columns = [
-        table.column(f.name) if f.name in table.schema.names else pa.nulls(len(table), f.type)
+        table.column(f.name).cast(f.type)
+        if f.name in table.schema.names
+        else pa.nulls(len(table), f.type)
         for f in schema
     ]
     return pa.table(columns, schema=schema)
@@ -180,6 +185,31 @@ class Corpus:
                 utt.audio["bytes"], name=name, target_sr=target_sr, min_duration=min_duration
             )
         return read_audio(self.resolve(utt.path), target_sr=target_sr, min_duration=min_duration)
+
+    def get(self, uid: str) -> Utterance:
+        """One utterance by id (an index of ids is built on first use; reads one row group)."""
+        if not hasattr(self, "_index"):
+            pf = pq.ParquetFile(self.manifest)
+            self._index: dict[str, tuple[int, int]] = {}
+            for group in range(pf.num_row_groups):
+                ids = pf.read_row_group(group, columns=["id"]).column("id").to_pylist()
+                self._index.update({u: (group, k) for k, u in enumerate(ids)})
+        if uid not in self._index:
+            raise KeyError(f"{self.manifest}: no utterance with id {uid!r}")
+        group, k = self._index[uid]
+        table = pq.ParquetFile(self.manifest).read_row_group(group).slice(k, 1)
+        return Utterance.from_row(table.to_pylist()[0])
+
+    def load_reference(
+        self, reference: str, target_sr: int | None = None
+    ) -> tuple[np.ndarray, int]:
+        """Audio named by a reference column (``clean_path``, ``original_path``): a path relative
+        to this corpus (or absolute), or ``other_corpus_dir#utterance_id`` for embedded audio."""
+        if "#" in reference and not self.resolve(reference).exists():
+            root, uid = reference.rsplit("#", 1)
+            other = Corpus(self.resolve(root))
+            return other.load_audio(other.get(uid), target_sr=target_sr)
+        return read_audio(self.resolve(reference), target_sr=target_sr)
 
     def summary(self) -> dict:
         """Counts per language and split, hours, speakers (reads only the small columns)."""

@@ -74,13 +74,27 @@ def _restore_file(restorer: Restorer, src: Path, dst: Path, summary: RestoreSumm
     summary.seconds_in += len(wave) / sr
 
 
+def _original(src: Corpus, utt: Utterance, out: Path) -> str:
+    """Where the original audio of ``utt`` is, for scoring it beside the restored one: a path
+    relative to the output run, or ``corpus_dir#id`` when the source embeds its audio."""
+    if utt.audio is not None:
+        return f"{src.root.resolve()}#{utt.id}"
+    return os.path.relpath(src.resolve(utt.path).resolve(), out.resolve())
+
+
 def _restore_corpus(
     restorer: Restorer, src: Corpus, out: Path, summary: RestoreSummary, progress: bool
 ) -> None:
     done: list[Utterance] = []
     for utt in tqdm(src, total=len(src), desc="restore", unit="utt", disable=not progress):
         rel = f"audio/{utt.language}/{utt.split}/{utt.id}.flac"
-        twin = dataclasses.replace(utt, path=rel, audio=None, sampling_rate=restorer.sample_rate)
+        twin = dataclasses.replace(
+            utt,
+            path=rel,
+            audio=None,
+            sampling_rate=restorer.sample_rate,
+            extra={**utt.extra, "original_path": _original(src, utt, out)},
+        )
         summary.files += 1
         if not utt.ok:
             done.append(twin)

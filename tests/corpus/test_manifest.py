@@ -99,3 +99,26 @@ def test_read_audio_of_written_corpus_is_float32_mono(tmp_path):
     corpus = Corpus(make_corpus(tmp_path, per_language=1))
     wave, sr = read_audio(corpus.resolve(next(iter(corpus)).path))
     assert wave.dtype == np.float32 and wave.ndim == 1 and sr == 16000
+
+
+def test_get_by_id_and_references_to_other_corpora(tmp_path):
+    emb = Corpus(make_corpus(tmp_path / "emb", per_language=3, embed=True))
+    write_manifest(tmp_path / "emb2", list(emb), batch_size=2)  # several row groups
+    emb2 = Corpus(tmp_path / "emb2")
+    assert emb2.get("fr_fr_00002").id == "fr_fr_00002"
+    with pytest.raises(KeyError, match="nope"):
+        emb2.get("nope")
+    files = Corpus(make_corpus(tmp_path / "files", per_language=1))
+    run = Corpus(make_corpus(tmp_path / "run", per_language=1))
+    a, _ = run.load_reference(f"{emb2.root}#en_us_00000")
+    b, _ = run.load_reference("../files/audio/en_us/en_us_00000.flac")
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(b, files.load_audio(files.get("en_us_00000"))[0])
+
+
+def test_a_column_empty_in_the_first_batch_can_fill_later(tmp_path):
+    rows = [Utterance(id=f"u{i}", path="x.flac", language="en_us",
+                      extra={"note": None if i < 3 else f"n{i}", "score_x": None})
+            for i in range(6)]  # fmt: skip
+    write_manifest(tmp_path, rows, batch_size=2)
+    assert [u.extra["note"] for u in Corpus(tmp_path)] == [None, None, None, "n3", "n4", "n5"]

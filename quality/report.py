@@ -1,0 +1,185 @@
+"""Naturalness and content reports: per language, before vs after, as tables and plots.
+
+``load_scores(run_dir)`` gives a pandas frame of a scored run (no audio bytes). The summaries
+and plots take labels (``before="original"``, ``after="restored"``; for a degraded twin,
+``"clean"`` / ``"degraded"``), so any two scored versions compare. ``write_report`` renders one
+self-contained HTML page (plots embedded, and also written as PNG files beside it).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from corpus.manifest import Corpus  # noqa: E402
+from quality.cer import cer_by_language  # noqa: E402
+
+MOS = "dnsmos_ovrl"
+
+
+def load_scores(run_dir: str | os.PathLike) -> pd.DataFrame:
+    """The manifest of a scored run without audio bytes; ``score_`` prefixes dropped."""
+    corpus = Corpus(run_dir)
+    df = corpus.table(columns=[c for c in corpus.columns if c != "audio"]).to_pandas()
+    df = df.rename(columns={c: c[len("score_") :] for c in df.columns if c.startswith("score_")})
+    df["duration"] = df["num_samples"] / df["sampling_rate"]
+    return df
+
+
+def language_summary(df: pd.DataFrame, before: str, after: str, mos: str = MOS) -> pd.DataFrame:
+    """Per language (and ``all``): utterances, kept share, mean MOS and corpus CER before/after."""
+    rows = []
+    for lang, g in [*sorted(df.groupby("language")), ("all", df)]:
+        row = {"language": lang, "utterances": len(g)}
+        decided = g[g.status.isin(["kept", "dropped"])]
+        row["kept"] = (decided.status == "kept").mean() if len(decided) else float("nan")
+        row["errors"] = int((g.status == "error").sum())
+        for label in (before, after):
+            col = f"{mos}_{label}"
+            row[f"mos_{label}"] = g[col].mean() if col in g else float("nan")
+            asr = f"asr_{label}"
+            if asr in g:
+                ok = g[g[asr].notna() & (g.transcription != "")]
+                cers = cer_by_language(("x", r, h) for r, h in zip(ok.transcription, ok[asr]))
+                row[f"cer_{label}"] = cers.get("x", float("nan"))
+            else:
+                row[f"cer_{label}"] = float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("language")
+
+
+def worst(df: pd.DataFrame, before: str, after: str, n: int = 10, mos: str = MOS) -> pd.DataFrame:
+    """The ``n`` utterances whose MOS fell most (or rose least) from ``before`` to ``after``."""
+    a, b = f"{mos}_{before}", f"{mos}_{after}"
+    if a not in df or b not in df:
+        return df.head(0)
+    out = df.assign(mos_gain=df[b] - df[a]).dropna(subset=["mos_gain"])
+    return out.sort_values("mos_gain").head(n)
+
+
+def _png(fig: plt.Figure, path: Path) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    path.write_bytes(buf.getvalue())
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def plot_scatter(df: pd.DataFrame, before: str, after: str, mos: str = MOS) -> plt.Figure:
+    fig, ax = plt.subplots(figsize=(5, 5))
+    for lang, g in df.groupby("language"):
+        ax.scatter(g[f"{mos}_{before}"], g[f"{mos}_{after}"], s=12, label=lang, alpha=0.7)
+    lo, hi = 1.0, 5.0
+    ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+    ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel=f"{mos} {before}", ylabel=f"{mos} {after}",
+           title="Predicted MOS per utterance (above the line: better)")  # fmt: skip
+    if df.language.nunique() <= 12:
+        ax.legend(fontsize=7, loc="lower right")
+    return fig
+
+
+def plot_distributions(df: pd.DataFrame, before: str, after: str, mos: str = MOS) -> plt.Figure:
+    langs = sorted(df.language.unique())
+    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(langs)), 4))
+    data_b = [df[df.language == lang][f"{mos}_{before}"].dropna() for lang in langs]
+    data_a = [df[df.language == lang][f"{mos}_{after}"].dropna() for lang in langs]
+    pos = range(len(langs))
+    ax.boxplot(data_b, positions=[p - 0.2 for p in pos], widths=0.35, patch_artist=True,
+               boxprops={"facecolor": "#f4a582"})  # fmt: skip
+    ax.boxplot(data_a, positions=[p + 0.2 for p in pos], widths=0.35, patch_artist=True,
+               boxprops={"facecolor": "#92c5de"})  # fmt: skip
+    ax.set_xticks(list(pos), langs, rotation=60, fontsize=8)
+    ax.set(ylabel=mos, title=f"{mos} per language: {before} (orange) vs {after} (blue)")
+    return fig
+
+
+def plot_cer(summary: pd.DataFrame, before: str, after: str) -> plt.Figure:
+    s = summary.drop(index="all", errors="ignore")
+    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(s)), 4))
+    x = range(len(s))
+    ax.bar([i - 0.2 for i in x], 100 * s[f"cer_{before}"], 0.4, label=before, color="#f4a582")
+    ax.bar([i + 0.2 for i in x], 100 * s[f"cer_{after}"], 0.4, label=after, color="#92c5de")
+    ax.set_xticks(list(x), s.index, rotation=60, fontsize=8)
+    ax.set(ylabel="CER (%)", title="Character error rate per language (same ASR)")
+    ax.legend()
+    return fig
+
+
+def _audio_link(run_dir: Path, out_dir: Path, path: str | None) -> str:
+    """An audio player for a file of the run ('-' for embedded or unknown audio)."""
+    if not isinstance(path, str) or "#" in path:
+        return "-"
+    target = Path(path) if Path(path).is_absolute() else run_dir / path
+    rel = os.path.relpath(target.resolve(), out_dir.resolve())
+    return f'<audio controls preload="none" src="{html.escape(rel)}"></audio>'
+
+
+def write_report(
+    run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
+    against: str | os.PathLike | None = None, before: str = "original",
+    after: str = "restored", mos: str = MOS,
+) -> Path:  # fmt: skip
+    """Write ``report.html`` (and its PNG plots) for a scored run; returns the page's path.
+
+    With ``against``, a second run's ``after`` scores are compared with this run's, per
+    language and per utterance (two restoration models, or two versions of a dataset)."""
+    run = Path(run_dir)
+    out = Path(out_dir) if out_dir else run / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    df = load_scores(run)
+    summary = language_summary(df, before, after, mos)
+    parts = [f"<h1>fleursr report: {html.escape(str(run))}</h1>",
+             f"<p>{len(df)} utterances, {df.language.nunique()} languages, "
+             f"{df.duration.sum() / 3600:.2f} h. Predicted MOS: {mos} (a relative measure: no MOS "
+             "predictor is validated on ~100 languages). CER: same ASR on both.</p>",
+             "<h2>Per language</h2>", summary.to_html(float_format="%.3f", na_rep="-")]  # fmt: skip
+    figures = {}
+    if f"{mos}_{before}" in df and f"{mos}_{after}" in df:
+        figures["mos_scatter.png"] = plot_scatter(df, before, after, mos)
+        figures["mos_per_language.png"] = plot_distributions(df, before, after, mos)
+    if summary[[f"cer_{before}", f"cer_{after}"]].notna().any().any():
+        figures["cer_per_language.png"] = plot_cer(summary, before, after)
+    for name, fig in figures.items():
+        parts.append(
+            f"<h2>{name[:-4].replace('_', ' ')}</h2>"
+            f'<img alt="{name}" src="data:image/png;base64,{_png(fig, out / name)}">'
+        )
+    if against is not None:
+        other = load_scores(against)
+        cols = [f"mos_{after}", f"cer_{after}"]
+        mine = summary[cols].add_suffix(" (this run)")
+        theirs = language_summary(other, before, after, mos)[cols].add_suffix(
+            f" ({Path(against).name})"
+        )
+        both = mine.join(theirs, how="outer")
+        parts += [f"<h2>Against {html.escape(str(against))}</h2>",
+                  both.to_html(float_format="%.3f", na_rep="-")]  # fmt: skip
+    bad = worst(df, before, after, mos=mos)
+    if len(bad):
+        rows = "".join(
+            f"<tr><td>{html.escape(r.id)}</td><td>{r.language}</td><td>{r.mos_gain:+.2f}</td>"
+            f"<td>{_audio_link(run, out, getattr(r, 'original_path', None))}</td>"
+            f"<td>{_audio_link(run, out, r.path)}</td></tr>"
+            for r in bad.itertuples()
+        )
+        parts += [
+            "<h2>Worst utterances (MOS change)</h2><table><tr><th>id</th><th>language</th>"
+            f"<th>MOS change</th><th>{before}</th><th>{after}</th></tr>{rows}</table>"
+        ]
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:auto}table{border-collapse:"
+        "collapse}td,th{border:1px solid #ccc;padding:2px 6px;font-size:13px}"
+    )
+    page = out / "report.html"
+    page.write_text(f"<!doctype html><meta charset='utf-8'><title>fleursr report</title>"
+                    f"<style>{style}</style>" + "\n".join(parts), encoding="utf-8")  # fmt: skip
+    return page

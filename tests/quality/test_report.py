@@ -1,0 +1,61 @@
+import math
+
+import pytest
+
+from corpus.manifest import Corpus, write_manifest
+from corpus.testing import make_corpus
+from quality.report import language_summary, load_scores, worst, write_report
+
+
+def scored_run(root, shift=0.0):
+    """A run of 2 languages x 3 utterances with crafted scores and transcripts."""
+    make_corpus(root / "orig", languages=("en_us", "th_th"), per_language=3, duration=0.5)
+    utts = list(Corpus(root / "orig"))
+    for i, u in enumerate(utts):
+        u.scores = {
+            "dnsmos_ovrl_original": 2.0 + 0.1 * i,
+            "dnsmos_ovrl_restored": 3.0 + 0.1 * i - (1.5 if i == 4 else 0) + shift,
+        }
+        u.extra = {
+            "asr_original": u.transcription,
+            "original_path": "../orig/" + u.path,
+            "asr_restored": u.transcription if i % 3 else u.transcription[:-2],
+        }
+        u.path = "../orig/" + u.path
+        u.status = "dropped" if i == 4 else "kept"
+    write_manifest(root / "run", utts)
+    return root / "run"
+
+
+def test_summary_rows_match_the_crafted_scores(tmp_path):
+    df = load_scores(scored_run(tmp_path))
+    summary = language_summary(df, "original", "restored")
+    assert list(summary.index) == ["en_us", "th_th", "all"]
+    assert summary.loc["en_us", "utterances"] == 3
+    assert summary.loc["en_us", "mos_original"] == pytest.approx(2.1)
+    assert summary.loc["th_th", "kept"] == pytest.approx(2 / 3)
+    assert summary.loc["en_us", "cer_original"] == 0.0
+    # utterance 0 lost its last 2 characters: 2 edits over en_us's total reference characters
+    chars = sum(len(t) for t in df[df.language == "en_us"].transcription)
+    assert summary.loc["en_us", "cer_restored"] == pytest.approx(2 / chars)
+    assert worst(df, "original", "restored", n=1).id.tolist() == ["th_th_00001"]
+
+
+def test_report_renders_with_plots_and_audio_links(tmp_path):
+    page = write_report(scored_run(tmp_path / "a"), tmp_path / "out",
+                        against=scored_run(tmp_path / "b", shift=0.5))  # fmt: skip
+    text = page.read_text(encoding="utf-8")
+    for needle in ("en_us", "th_th", "data:image/png;base64,", "Worst utterances",
+                   "th_th_00001", "<audio", "Against"):  # fmt: skip
+        assert needle in text, needle
+    for png in ("mos_scatter.png", "mos_per_language.png", "cer_per_language.png"):
+        assert (tmp_path / "out" / png).stat().st_size > 1000
+    assert "../a/orig/audio/th_th/th_th_00001.flac" in text
+
+
+def test_unscored_run_still_reports_counts(tmp_path):
+    make_corpus(tmp_path, per_language=2)
+    df = load_scores(tmp_path)
+    summary = language_summary(df, "original", "restored")
+    assert summary.loc["all", "utterances"] == 4 and math.isnan(summary.loc["all", "mos_restored"])
+    assert "fr_fr" in write_report(tmp_path).read_text(encoding="utf-8")
