@@ -3,7 +3,9 @@
 ``load_scores(run_dir)`` gives a pandas frame of a scored run (no audio bytes). The summaries
 and plots take labels (``before="original"``, ``after="restored"``; for a degraded twin,
 ``"clean"`` / ``"degraded"``), so any two scored versions compare. ``write_report`` renders one
-self-contained HTML page (plots embedded, and also written as PNG files beside it).
+self-contained HTML page (plots embedded, and also written as PNG files beside it). Plots are
+plain matplotlib ``Figure`` objects (no pyplot state), so they render headless and display
+inline in a notebook.
 """
 
 from __future__ import annotations
@@ -14,14 +16,11 @@ import io
 import os
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from corpus.manifest import Corpus  # noqa: E402
-from quality.cer import cer_by_language  # noqa: E402
+from corpus.manifest import Corpus
+from quality.cer import cer_by_language
 
 MOS = "dnsmos_ovrl"
 
@@ -66,16 +65,16 @@ def worst(df: pd.DataFrame, before: str, after: str, n: int = 10, mos: str = MOS
     return out.sort_values("mos_gain").head(n)
 
 
-def _png(fig: plt.Figure, path: Path) -> str:
+def _png(fig: Figure, path: Path) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
     path.write_bytes(buf.getvalue())
     return base64.b64encode(buf.getvalue()).decode()
 
 
-def plot_scatter(df: pd.DataFrame, before: str, after: str, mos: str = MOS) -> plt.Figure:
-    fig, ax = plt.subplots(figsize=(5, 5))
+def plot_scatter(df: pd.DataFrame, before: str, after: str, mos: str = MOS) -> Figure:
+    fig = Figure(figsize=(5, 5))
+    ax = fig.subplots()
     for lang, g in df.groupby("language"):
         ax.scatter(g[f"{mos}_{before}"], g[f"{mos}_{after}"], s=12, label=lang, alpha=0.7)
     lo, hi = 1.0, 5.0
@@ -87,9 +86,10 @@ def plot_scatter(df: pd.DataFrame, before: str, after: str, mos: str = MOS) -> p
     return fig
 
 
-def plot_distributions(df: pd.DataFrame, before: str, after: str, mos: str = MOS) -> plt.Figure:
+def plot_distributions(df: pd.DataFrame, before: str, after: str, mos: str = MOS) -> Figure:
     langs = sorted(df.language.unique())
-    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(langs)), 4))
+    fig = Figure(figsize=(max(6, 0.6 * len(langs)), 4))
+    ax = fig.subplots()
     data_b = [df[df.language == lang][f"{mos}_{before}"].dropna() for lang in langs]
     data_a = [df[df.language == lang][f"{mos}_{after}"].dropna() for lang in langs]
     pos = range(len(langs))
@@ -102,9 +102,10 @@ def plot_distributions(df: pd.DataFrame, before: str, after: str, mos: str = MOS
     return fig
 
 
-def plot_cer(summary: pd.DataFrame, before: str, after: str) -> plt.Figure:
+def plot_cer(summary: pd.DataFrame, before: str, after: str) -> Figure:
     s = summary.drop(index="all", errors="ignore")
-    fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(s)), 4))
+    fig = Figure(figsize=(max(6, 0.6 * len(s)), 4))
+    ax = fig.subplots()
     x = range(len(s))
     ax.bar([i - 0.2 for i in x], 100 * s[f"cer_{before}"], 0.4, label=before, color="#f4a582")
     ax.bar([i + 0.2 for i in x], 100 * s[f"cer_{after}"], 0.4, label=after, color="#92c5de")

@@ -2,32 +2,11 @@ import math
 
 import pytest
 
-from corpus.manifest import Corpus, write_manifest
 from corpus.testing import make_corpus
 from quality.report import language_summary, load_scores, worst, write_report
 
 
-def scored_run(root, shift=0.0):
-    """A run of 2 languages x 3 utterances with crafted scores and transcripts."""
-    make_corpus(root / "orig", languages=("en_us", "th_th"), per_language=3, duration=0.5)
-    utts = list(Corpus(root / "orig"))
-    for i, u in enumerate(utts):
-        u.scores = {
-            "dnsmos_ovrl_original": 2.0 + 0.1 * i,
-            "dnsmos_ovrl_restored": 3.0 + 0.1 * i - (1.5 if i == 4 else 0) + shift,
-        }
-        u.extra = {
-            "asr_original": u.transcription,
-            "original_path": "../orig/" + u.path,
-            "asr_restored": u.transcription if i % 3 else u.transcription[:-2],
-        }
-        u.path = "../orig/" + u.path
-        u.status = "dropped" if i == 4 else "kept"
-    write_manifest(root / "run", utts)
-    return root / "run"
-
-
-def test_summary_rows_match_the_crafted_scores(tmp_path):
+def test_summary_rows_match_the_crafted_scores(tmp_path, scored_run):
     df = load_scores(scored_run(tmp_path))
     summary = language_summary(df, "original", "restored")
     assert list(summary.index) == ["en_us", "th_th", "all"]
@@ -41,7 +20,7 @@ def test_summary_rows_match_the_crafted_scores(tmp_path):
     assert worst(df, "original", "restored", n=1).id.tolist() == ["th_th_00001"]
 
 
-def test_report_renders_with_plots_and_audio_links(tmp_path):
+def test_report_renders_with_plots_and_audio_links(tmp_path, scored_run):
     page = write_report(scored_run(tmp_path / "a"), tmp_path / "out",
                         against=scored_run(tmp_path / "b", shift=0.5))  # fmt: skip
     text = page.read_text(encoding="utf-8")
