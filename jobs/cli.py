@@ -93,6 +93,23 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_filter(args: argparse.Namespace) -> int:
+    from quality.filter import FilterRules, filter_corpus, format_counts
+
+    counts = filter_corpus(args.run, FilterRules.load(args.rules))
+    print(format_counts(counts))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from quality.report import write_report
+
+    page = write_report(args.run, args.out, against=args.against, before=args.before,
+                        after=args.after, mos=args.mos)  # fmt: skip
+    print(f"report: {page.resolve()}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from jobs.demo import run_demo
 
@@ -200,6 +217,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="embedded", help="embedded, a checkpoint dir or a hub id")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.set_defaults(handler=_cmd_restore)
+
+    p = sub.add_parser("filter", help="mark utterances kept or dropped by the filter rules")
+    p.add_argument("run", help="scored run directory")
+    p.add_argument("--rules", help="YAML/JSON file overriding the default rules")
+    p.set_defaults(handler=_cmd_filter)
+
+    p = sub.add_parser("report", help="write the HTML naturalness and CER report of a run")
+    p.add_argument("run", help="scored run directory")
+    p.add_argument("--against", help="another scored run to compare with")
+    p.add_argument("--out", help="report folder (default RUN/report)")
+    p.add_argument("--before", default="original", help="score label of the 'before' audio")
+    p.add_argument("--after", default="restored", help="score label of the 'after' audio")
+    p.add_argument("--mos", default="dnsmos_ovrl", help="which predicted MOS to show")
+    p.set_defaults(handler=_cmd_report)
 
     p = sub.add_parser("demo", help="run the main job on the embedded defaults")
     p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")

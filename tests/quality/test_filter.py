@@ -70,3 +70,18 @@ def test_filter_corpus_in_place_keeps_errors_and_reasons(tmp_path):
     table = format_counts(counts)
     assert "hi_in" in table and table.splitlines()[-1].startswith("all")
     assert list(apply_rules([], FilterRules())) == []
+
+
+def test_filter_and_report_commands(tmp_path, capsys, scored_run):
+    from jobs.cli import main
+
+    run = scored_run(tmp_path)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("min_duration: null\n", encoding="utf-8")
+    assert main(["filter", str(run), "--rules", str(rules)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "en_us" in out and "min_mos_gain" in out and out.strip().splitlines()[-1].startswith("all")
+    )
+    assert main(["report", str(run)]) == 0
+    assert (run / "report" / "report.html").exists()
