@@ -1,0 +1,1 @@
+"""Quality checks of restored speech: ASR and CER, predicted MOS, filter rules, reports."""

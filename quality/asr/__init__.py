@@ -1,0 +1,44 @@
+"""Speech recognition backends for CER checks: Whisper and CTC (MMS with language adapters).
+
+``WhisperASR`` and ``CTCASR`` import transformers' models on first use, so importing this
+package (or ``quality.asr.base``) stays light.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quality.asr.base import ASR, UnsupportedLanguageError, resolve_device, resolve_dtype
+from quality.asr.languages import (
+    MMS_LANGUAGES,
+    WHISPER_LANGUAGES,
+    mms_language,
+    whisper_language,
+    whisper_supported,
+)
+
+__all__ = [
+    "ASR",
+    "CTCASR",
+    "MMS_LANGUAGES",
+    "UnsupportedLanguageError",
+    "WHISPER_LANGUAGES",
+    "WhisperASR",
+    "mms_language",
+    "resolve_device",
+    "resolve_dtype",
+    "whisper_language",
+    "whisper_supported",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "WhisperASR":
+        from quality.asr.whisper import WhisperASR
+
+        return WhisperASR
+    if name == "CTCASR":
+        from quality.asr.ctc import CTCASR
+
+        return CTCASR
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,92 @@
+"""Score the audio of a corpus or run: ASR transcript and CER, predicted MOS.
+
+Scores are written into the manifest next to the audio they describe, under a label:
+``score_cer_<label>``, ``score_dnsmos_ovrl_<label>``, ... and the transcript as
+``asr_<label>``. Score a run twice, once with ``label="original"`` on ``original_path`` and once
+with ``label="restored"`` on ``path``, and the two sit side by side. The same ASR and MOS
+predictor must score both: what matters is the difference.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from corpus.audio import AudioError
+from corpus.manifest import Corpus, write_manifest
+from corpus.record import Utterance
+from quality.asr.base import ASR
+from quality.cer import cer
+from quality.mos.base import MOSPredictor
+
+SCORE_RATE = 16000  # DNSMOS and the ASR backends all work at 16 kHz
+
+
+def _load(corpus: Corpus, utt: Utterance, audio: str) -> np.ndarray:
+    if audio == "path":
+        return corpus.load_audio(utt, target_sr=SCORE_RATE)[0]
+    reference = utt.extra.get(audio)
+    if not reference:
+        raise AudioError(f"{corpus.manifest}[{utt.id}]", f"no {audio!r} to score")
+    return corpus.load_reference(reference, target_sr=SCORE_RATE)[0]
+
+
+def score_batch(
+    utts: list[Utterance], waves: list[np.ndarray], label: str, asr: ASR | None,
+    mos: MOSPredictor | None, batch_size: int = 16,
+) -> None:  # fmt: skip
+    """Add ``label`` scores to ``utts`` (in place) from their 16 kHz ``waves``."""
+    if asr is not None:
+        texts = asr.transcribe(waves, [u.language for u in utts], SCORE_RATE, batch_size)
+        for utt, text in zip(utts, texts):
+            utt.extra[f"asr_{label}"] = text
+            if utt.transcription or utt.raw_transcription:
+                utt.scores[f"cer_{label}"] = cer(utt.transcription or utt.raw_transcription, text)
+    if mos is not None:
+        for utt, scores in zip(utts, mos.predict(waves, SCORE_RATE, batch_size)):
+            utt.scores.update({f"{name}_{label}": value for name, value in scores.items()})
+
+
+def _scored(
+    corpus: Corpus, label: str, audio: str, asr: ASR | None, mos: MOSPredictor | None,
+    batch_size: int, progress: bool,
+) -> Iterator[Utterance]:  # fmt: skip
+    bar = tqdm(total=len(corpus), desc=f"score {label}", unit="utt", disable=not progress)
+    for batch in corpus.iter_batches(batch_size):
+        ready: list[Utterance] = []
+        waves: list[np.ndarray] = []
+        for i, utt in enumerate(batch):
+            if asr is not None:
+                utt.extra.setdefault(f"asr_{label}", None)
+            if not utt.ok:
+                continue
+            try:
+                waves.append(_load(corpus, utt, audio))
+                ready.append(utt)
+            except AudioError as err:
+                batch[i] = utt.with_error(err)
+        if ready:
+            score_batch(ready, waves, label, asr, mos, batch_size)
+        bar.update(len(batch))
+        yield from batch
+    bar.close()
+
+
+def score_corpus(
+    run_dir: str | os.PathLike, label: str, audio: str = "path", asr: ASR | None = None,
+    mos: MOSPredictor | None = None, batch_size: int = 16, progress: bool = True,
+) -> Path:  # fmt: skip
+    """Score every utterance of ``run_dir`` whose audio is in column ``audio`` (``path``, or a
+    reference column such as ``original_path`` / ``clean_path``) and rewrite its manifest.
+    Unreadable audio turns the row into an error row; nothing is dropped."""
+    if asr is None and mos is None:
+        raise ValueError("nothing to score: give an ASR, a MOS predictor or both")
+    if not label.isidentifier():
+        raise ValueError(f"label {label!r} must be a simple name like 'original' or 'restored'")
+    corpus = Corpus(run_dir)
+    return write_manifest(corpus.root, _scored(corpus, label, audio, asr, mos, batch_size,
+                                               progress))  # fmt: skip
