@@ -1,4 +1,5 @@
-"""Speech recognition backends for CER checks: Whisper and CTC (MMS with language adapters).
+"""Speech recognition backends for CER checks: Whisper, CTC (MMS with language adapters) and the
+embedded character CTC model; ``load_asr(spec)`` builds any of them from a short spec.
 
 ``WhisperASR`` and ``CTCASR`` import transformers' models on first use, so importing this
 package (or ``quality.asr.base``) stays light.
@@ -16,6 +17,7 @@ from quality.asr.languages import (
     whisper_language,
     whisper_supported,
 )
+from quality.asr.load import load_asr
 
 __all__ = [
     "ASR",
@@ -29,6 +31,7 @@ __all__ = [
     "resolve_dtype",
     "whisper_language",
     "whisper_supported",
+    "load_asr",
 ]
 
 

@@ -40,9 +40,9 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from corpus.audio import resample
 from corpus.nn import ConformerStack, MelConfig, MelSpectrogram, lengths_to_mask
 from corpus.text import normalize_text
+from quality.asr.base import ASR
 
 SAMPLE_RATE = 16000
 MEL_CONFIG = MelConfig(sample_rate=16000, n_fft=400, hop_length=160, win_length=400, n_mels=80)
@@ -239,7 +239,7 @@ def pad_waves(waves: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     return out, lengths
 
 
-class EmbeddedASR:
+class EmbeddedASR(ASR):
     """Character CTC recognizer for the languages of its training corpus.
 
     Args:
@@ -250,6 +250,10 @@ class EmbeddedASR:
     """
 
     sample_rate = SAMPLE_RATE
+
+    @property
+    def name(self) -> str:
+        return f"EmbeddedASR({len(self.languages)} languages)"
 
     def __init__(
         self,
@@ -328,41 +332,6 @@ class EmbeddedASR:
     def _transcribe_batch(self, waves_at_16k: list[np.ndarray], languages: list[str]) -> list[str]:
         log_probs, frames = self.log_probs(waves_at_16k, languages)
         return greedy_decode(log_probs, frames, self.vocab)
-
-    def transcribe(
-        self,
-        waves: Sequence[np.ndarray] | np.ndarray,
-        language: str | Sequence[str],
-        sr: int = 16000,
-        batch_size: int = 16,
-    ) -> list[str]:
-        """Transcribe mono waves at ``sr`` Hz; returns one string per wave, in input order.
-
-        ``language``: one code for all waves or one per wave. Waves are resampled to 16 kHz
-        and batched by length (shortest first) to cut padding.
-        """
-        if isinstance(waves, np.ndarray) and waves.ndim == 1:
-            waves = [waves]
-        waves = list(waves)
-        languages = [language] * len(waves) if isinstance(language, str) else list(language)
-        if len(languages) != len(waves):
-            raise ValueError(f"{len(waves)} waves but {len(languages)} languages")
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        prepared = []
-        for w in waves:
-            w = np.asarray(w, dtype=np.float32)
-            if w.ndim != 1:
-                raise ValueError(f"expected mono waves of shape (n,), got shape {w.shape}")
-            prepared.append(resample(w, sr, SAMPLE_RATE) if sr != SAMPLE_RATE and len(w) else w)
-        order = sorted(range(len(prepared)), key=lambda i: len(prepared[i]))
-        out: list[str] = [""] * len(prepared)
-        for start in range(0, len(order), batch_size):
-            idx = order[start : start + batch_size]
-            texts = self._transcribe_batch([prepared[i] for i in idx], [languages[i] for i in idx])
-            for i, text in zip(idx, texts):
-                out[i] = text
-        return out
 
     # --------------------------------------------------------------------------- checkpoints
     def config_dict(self) -> dict[str, Any]:
