@@ -13,11 +13,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
 from corpus.audio import AudioError, read_audio, write_audio
 from corpus.manifest import MANIFEST_NAME, Corpus, write_manifest
+from corpus.nn.runtime import resolve_device
 from corpus.readers.folder import AUDIO_SUFFIXES
 from corpus.record import Utterance
 from restore.model import Restorer
@@ -56,9 +56,7 @@ def load_restorer(model: str = "embedded", device: str = "auto") -> Restorer:
                 "(docs/restoration.md) and pass its directory with --model DIR"
             )
         model = str(path)
-    dev = torch.device("cuda" if device == "auto" and torch.cuda.is_available() else
-                       "cpu" if device == "auto" else device)  # fmt: skip
-    return Restorer.from_pretrained(model).to(dev).eval()
+    return Restorer.from_pretrained(model).to(resolve_device(device)).eval()
 
 
 def _restore_file(restorer: Restorer, src: Path, dst: Path, summary: RestoreSummary) -> None:

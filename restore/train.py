@@ -14,21 +14,19 @@ restored, clean) to ``val/step_NNNNNN/``.
 from __future__ import annotations
 
 import csv
-import random
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from corpus.audio import write_audio
-from corpus.nn import lengths_to_mask
+from corpus.nn import lengths_to_mask, resolve_device, seed_everything
 from corpus.nn.checkpoint import (
     has_training_state,
     load_training_state,
@@ -71,18 +69,6 @@ class TrainConfig:
     vocoder_input: str = "clean"  # "clean" (stage 1) or "cleaned" (stage 3)
     adversarial_from: int = 0  # vocoder: STFT loss only before this step
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def load_or_build(cfg: TrainConfig, device: torch.device) -> Restorer:
@@ -228,7 +214,7 @@ def _train(stage_cls: type[_Stage], cfg: TrainConfig, name: str, progress: bool)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
+    device = resolve_device(cfg.device)
     model = load_or_build(cfg, device).train()
     model.features.eval()
     stage = stage_cls(model, cfg, device)

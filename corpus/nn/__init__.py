@@ -5,6 +5,7 @@ They live under ``corpus`` because it is the one floor every package may import
 """
 
 from corpus.nn.conformer import ConformerBlock, ConformerStack, lengths_to_mask
+from corpus.nn.runtime import resolve_device, seed_everything
 from corpus.nn.spectral import MelConfig, MelSpectrogram, mel_power, stft_magnitude
 
 __all__ = [
@@ -14,5 +15,7 @@ __all__ = [
     "MelSpectrogram",
     "lengths_to_mask",
     "mel_power",
+    "resolve_device",
+    "seed_everything",
     "stft_magnitude",
 ]

@@ -22,6 +22,7 @@ import torch
 
 from corpus.audio import resample
 from corpus.languages import get_language
+from corpus.nn.runtime import resolve_device  # noqa: F401 - part of this module's API
 
 
 class UnsupportedLanguageError(ValueError):
@@ -51,13 +52,6 @@ class UnsupportedLanguageError(ValueError):
 
     def __reduce__(self):  # keep the fields when sent between dask workers
         return (type(self), (self.backend, self.code, self.supported, self.reason))
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """``"auto"`` -> ``cuda`` if a GPU is visible, else ``cpu``; other values via torch.device."""
-    if isinstance(device, str) and device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def resolve_dtype(dtype: str | torch.dtype | None, device: torch.device) -> torch.dtype:

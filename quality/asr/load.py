@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from corpus.nn.runtime import resolve_device
 from quality.asr.base import ASR
 
 PACKAGED = Path(__file__).parent / "weights" / "embedded"
@@ -38,7 +39,7 @@ def _from_dir(path: Path, device: str) -> ASR:
     if meta.get("format") == "fleursr-embedded-asr":
         from quality.asr.embedded import EmbeddedASR
 
-        return EmbeddedASR.from_pretrained(path, device=_device(device))
+        return EmbeddedASR.from_pretrained(path, device=resolve_device(device))
     if meta.get("model_type") == "whisper":
         from quality.asr.whisper import WhisperASR
 
@@ -46,14 +47,6 @@ def _from_dir(path: Path, device: str) -> ASR:
     from quality.asr.ctc import CTCASR
 
     return CTCASR(path, device=device)
-
-
-def _device(device: str) -> str:
-    if device == "auto":
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return device
 
 
 def load_asr(spec: str | None, device: str = "auto") -> ASR | None:
@@ -71,7 +64,7 @@ def load_asr(spec: str | None, device: str = "auto") -> ASR | None:
         from quality.asr.embedded import EmbeddedASR
 
         return EmbeddedASR.from_pretrained(
-            target or packaged_embedded_dir(), device=_device(device)
+            target or packaged_embedded_dir(), device=resolve_device(device)
         )
     if kind == "whisper":
         from quality.asr.whisper import DEFAULT_WHISPER_MODEL, WhisperASR

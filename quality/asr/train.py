@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import math
-import random
 import time
 import warnings
 from collections.abc import Iterator
@@ -40,6 +39,7 @@ from corpus.nn.checkpoint import (
     save_training_state,
     training_extra,
 )
+from corpus.nn.runtime import resolve_device, seed_everything
 from corpus.record import Utterance
 from quality.asr.embedded import (
     SAMPLE_RATE,
@@ -97,18 +97,6 @@ class ASRTrainConfig:
     save_every: int = 1000
     loader_workers: int = 0
     device: str = "auto"
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
 
 
 def lr_at(step: int, cfg: ASRTrainConfig) -> float:
@@ -286,7 +274,7 @@ def train_asr(cfg: ASRTrainConfig, progress: bool = True) -> Path:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     seed_everything(cfg.seed)
-    device = pick_device(cfg.device)
+    device = resolve_device(cfg.device)
     corpus = Corpus(cfg.corpus)
     train = split_utterances(corpus, "train")
     if not train:
