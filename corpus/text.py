@@ -87,3 +87,12 @@ def normalize_text(
             out.append(" ")
         # other control, format, private-use and unassigned characters are dropped
     return _SPACES.sub(" ", "".join(out)).strip()
+
+
+def decode_utf8(data: bytes) -> tuple[str, bool]:
+    """``(text, ok)``: ``data`` decoded as UTF-8 (a leading BOM dropped); where it is not valid
+    UTF-8, the text decoded as far as possible (bad bytes -> U+FFFD) and ``ok`` False."""
+    try:
+        return data.decode("utf-8-sig"), True
+    except UnicodeDecodeError:
+        return data.decode("utf-8-sig", errors="replace"), False

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
+from corpus.audio import AudioError, write_audio
 from corpus.manifest import Corpus
 from quality.cer import cer_by_language
 
@@ -115,11 +116,38 @@ def plot_cer(summary: pd.DataFrame, before: str, after: str) -> Figure:
     return fig
 
 
-def _audio_link(run_dir: Path, out_dir: Path, path: str | None) -> str:
-    """An audio player for a file of the run ('-' for embedded or unknown audio)."""
-    if not isinstance(path, str) or "#" in path:
+def _audio_link(corpus: Corpus, out_dir: Path, uid: str, reference: str | None, tag: str) -> str:
+    """An audio player for one utterance of the run: its own audio (``reference`` None) or the
+    audio a reference column names. A file on disk is linked; embedded audio (or audio in
+    another corpus) is written to ``out_dir/audio`` first. '-' where it cannot be read."""
+    try:
+        if reference is None:
+            utt = corpus.get(uid)
+            target = corpus.resolve(utt.path)
+            if not (utt.audio and utt.audio.get("bytes")) and target.is_file():
+                return _player(target, out_dir)
+            wave, sr = corpus.load_audio(utt)
+        else:
+            target = corpus.resolve(reference)
+            if "#" not in reference and target.is_file():
+                return _player(target, out_dir)
+            wave, sr = corpus.load_reference(reference)
+    except (AudioError, KeyError, FileNotFoundError, ValueError):
         return "-"
-    target = Path(path) if Path(path).is_absolute() else run_dir / path
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in uid)
+    target = out_dir / "audio" / f"{safe}_{tag}.flac"
+    write_audio(target, wave, sr)
+    return _player(target, out_dir)
+
+
+def _reference_link(corpus: Corpus, out_dir: Path, row: object, column: str, tag: str) -> str:
+    reference = getattr(row, column, None)
+    if not isinstance(reference, str) or not reference:
+        return "-"
+    return _audio_link(corpus, out_dir, row.id, reference, tag)
+
+
+def _player(target: Path, out_dir: Path) -> str:
     rel = os.path.relpath(target.resolve(), out_dir.resolve())
     return f'<audio controls preload="none" src="{html.escape(rel)}"></audio>'
 
@@ -166,10 +194,11 @@ def write_report(
                   both.to_html(float_format="%.3f", na_rep="-")]  # fmt: skip
     bad = worst(df, before, after, mos=mos)
     if len(bad):
+        corpus = Corpus(run)
         rows = "".join(
             f"<tr><td>{html.escape(r.id)}</td><td>{r.language}</td><td>{r.mos_gain:+.2f}</td>"
-            f"<td>{_audio_link(run, out, getattr(r, 'original_path', None))}</td>"
-            f"<td>{_audio_link(run, out, r.path)}</td></tr>"
+            f"<td>{_reference_link(corpus, out, r, 'original_path', before)}</td>"
+            f"<td>{_audio_link(corpus, out, r.id, None, after)}</td></tr>"
             for r in bad.itertuples()
         )
         parts += [

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from corpus.record import Utterance
+from corpus.text import decode_utf8
 
 SPLITS = ("train", "dev", "test")
 _GENDERS = {"male": "male", "female": "female", "other": "other"}
@@ -89,8 +90,12 @@ def _read_split(
     extract_to: str | os.PathLike | None,
     sampling_rate: int,
 ) -> Iterator[Utterance]:
-    with open(tsv, encoding="utf-8", newline="") as f:
-        rows = [r for r in csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE) if r]
+    lines = [decode_utf8(line) for line in tsv.read_bytes().splitlines()]
+    rows, bad_lines = [], set()
+    for lineno, (text, ok) in enumerate((x for x in lines if x[0]), start=1):
+        rows.append(next(csv.reader([text], delimiter="\t", quoting=csv.QUOTE_NONE)))
+        if not ok:
+            bad_lines.add(lineno)
     folder = lang_dir / "audio" / split
     archive = next(
         (
@@ -122,7 +127,9 @@ def _read_split(
             speaker_id="",
             sentence_id=int(sid),
         )
-        if not path.exists():
+        if lineno in bad_lines:
+            utt = utt.with_error(f"TextEncodingError: {tsv}:{lineno}: not valid UTF-8")
+        elif not path.exists():
             where = archive if archive is not None else folder
             utt = utt.with_error(f"MissingAudioError: {path}: not found in {where}")
         yield utt

@@ -6,7 +6,8 @@ Two ways to give transcripts:
   (or ``transcription``/``sentence``/``raw_transcription``), optionally ``id``, ``language``,
   ``speaker_id`` (or ``speaker``), ``gender`` and ``split``.
 An audio file without a transcript is kept with an empty transcription (it can be restored,
-only not checked for content).
+only not checked for content). A transcript that is not valid UTF-8 keeps its row, decoded as
+far as possible and marked ``status="error"`` (``TextEncodingError``) with the file and line.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from corpus.record import GENDERS, SPLITS, Utterance
+from corpus.text import decode_utf8
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm")
 _PATH_KEYS = ("path", "file", "audio", "file_name", "filename")
+_BAD_TEXT = "TextEncodingError"  # a transcript that is not UTF-8 makes an error row, not a crash
 _TEXT_KEYS = ("raw_transcription", "text", "transcription", "sentence", "transcript")
 
 
@@ -67,17 +70,20 @@ def read_folder(
         raise FileNotFoundError(f"{root}: no such folder")
     if listing is not None:
         listing = Path(listing)
-        with open(listing, encoding="utf-8", newline="") as f:
-            sample = f.read(4096)
-            f.seek(0)
-            delimiter = "\t" if "\t" in sample.splitlines()[0] else ","
-            for lineno, row in enumerate(csv.DictReader(f, delimiter=delimiter), start=2):
-                rel = _pick(row, _PATH_KEYS)
-                if rel is None:
-                    raise ValueError(f"{listing}:{lineno}: no audio path column {_PATH_KEYS}")
-                audio = Path(rel) if Path(rel).is_absolute() else root / rel
-                text = _pick(row, _TEXT_KEYS) or ""
-                yield _utterance(audio, root, text, row, language, split)
+        lines = [decode_utf8(line) for line in Path(listing).read_bytes().splitlines()]
+        delimiter = "\t" if lines and "\t" in lines[0][0] else ","
+        texts = [text for text, _ in lines]
+        rows = csv.DictReader(texts, delimiter=delimiter)
+        for lineno, row in enumerate(rows, start=2):
+            rel = _pick(row, _PATH_KEYS)
+            if rel is None:
+                raise ValueError(f"{listing}:{lineno}: no audio path column {_PATH_KEYS}")
+            audio = Path(rel) if Path(rel).is_absolute() else root / rel
+            text = _pick(row, _TEXT_KEYS) or ""
+            utt = _utterance(audio, root, text, row, language, split)
+            if not lines[rows.line_num - 1][1]:
+                utt = utt.with_error(f"{_BAD_TEXT}: {listing}:{rows.line_num}: not valid UTF-8")
+            yield utt
         return
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
@@ -87,5 +93,6 @@ def read_folder(
             (t for t in (audio.with_suffix(".txt"), audio.with_suffix(".lab")) if t.exists()),
             None,
         )
-        text = text_file.read_text(encoding="utf-8") if text_file else ""
-        yield _utterance(audio, root, text, {}, language, split)
+        text, ok = decode_utf8(text_file.read_bytes()) if text_file else ("", True)
+        utt = _utterance(audio, root, text, {}, language, split)
+        yield utt if ok else utt.with_error(f"{_BAD_TEXT}: {text_file}: not valid UTF-8")

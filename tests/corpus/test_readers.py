@@ -162,3 +162,30 @@ def test_folder_listing_and_bad_file(tmp_path):
 def test_folder_reader_lists_nothing_clearly(tmp_path):
     with pytest.raises(ValueError, match="no audio files"):
         list(read_folder(tmp_path, language="en_us"))
+
+
+def test_non_utf8_transcripts_become_error_rows(tmp_path):
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for name in ("good", "bad"):
+        sf.write(folder / f"{name}.wav", speech_like(0.5), 16000)
+    (folder / "good.txt").write_text("Grüße", encoding="utf-8")
+    (folder / "bad.txt").write_bytes("Grüße".encode("latin-1"))
+    rows = {u.id: u for u in read_folder(folder, language="de_de")}
+    assert rows["good"].ok and rows["good"].raw_transcription == "Grüße"
+    assert not rows["bad"].ok and "TextEncodingError" in rows["bad"].error
+    assert "bad.txt" in rows["bad"].error and rows["bad"].raw_transcription == "Gr\ufffd\ufffde"
+
+    listing = folder / "list.tsv"
+    listing.write_bytes(b"path\ttext\ngood.wav\tok\nbad.wav\tGr\xfc\xdfe\n")
+    rows = list(read_folder(folder, language="de_de", listing=listing))
+    assert [u.ok for u in rows] == [True, False] and "list.tsv:3" in rows[1].error
+
+    root = _fleurs_tree(tmp_path / "fleurs", packed=False)
+    tsv = next(root.rglob("test.tsv"))
+    lines = tsv.read_bytes().splitlines()
+    lines[0] = lines[0].replace(b"Bonjour", "Bonjour café".encode("latin-1"), 1)
+    tsv.write_bytes(b"\n".join(lines) + b"\n")
+    rows = [u for u in read_fleurs(root) if u.split == "test"]
+    assert len(rows) == len(lines) and "test.tsv:1: not valid UTF-8" in rows[0].error
+    assert all(u.ok for u in rows[1:])

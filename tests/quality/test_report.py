@@ -38,3 +38,19 @@ def test_unscored_run_still_reports_counts(tmp_path):
     summary = language_summary(df, "original", "restored")
     assert summary.loc["all", "utterances"] == 4 and math.isnan(summary.loc["all", "mos_restored"])
     assert "fr_fr" in write_report(tmp_path).read_text(encoding="utf-8")
+
+
+def test_embedded_audio_of_worst_utterances_is_written_out_to_play(tmp_path):
+    from corpus.manifest import Corpus, write_manifest
+
+    orig = make_corpus(tmp_path / "orig", languages=("en_us",), per_language=2, embed=True)
+    utts = list(Corpus(orig))
+    for i, u in enumerate(utts):
+        u.scores = {"dnsmos_ovrl_original": 3.0, "dnsmos_ovrl_restored": 2.0 + i}
+        u.extra = {"original_path": f"../orig#{u.id}"}
+    write_manifest(tmp_path / "run", utts)
+    text = write_report(tmp_path / "run").read_text(encoding="utf-8")
+    for u in utts[:1]:
+        for tag in ("original", "restored"):
+            played = tmp_path / "run" / "report" / "audio" / f"{u.id}_{tag}.flac"
+            assert played.stat().st_size > 1000 and f"audio/{played.name}" in text
