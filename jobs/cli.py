@@ -10,6 +10,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from jobs.cli_batch import add_batch_commands
+from jobs.cli_tts import add_tts_commands
 from jobs.summary import print_summary
 
 Handler = Callable[[argparse.Namespace], int]
@@ -85,6 +87,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_asr(args: argparse.Namespace) -> int:
+    from quality.asr.train import ASRTrainConfig, train_asr
+
+    cfg = ASRTrainConfig(
+        corpus=args.corpus, out=args.out, size=args.model, init=args.init, steps=args.steps,
+        batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device,
+        augment=None if args.augment == "none" else args.augment, save_every=args.save_every,
+        eval_every=args.eval_every, warmup_steps=args.warmup_steps,
+    )  # fmt: skip
+    out = train_asr(cfg)
+    print(f"checkpoint: {out} (log: {out / 'train_log.csv'}); use it with --asr {out}")
+    return 0
+
+
 def _cmd_restore(args: argparse.Namespace) -> int:
     from restore.apply import load_restorer, restore_path
 
@@ -120,6 +136,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         workers=args.workers,
         preset=args.preset,
+        model=args.model,
+        asr=args.asr,
+        mos=args.mos,
     )
     return 0
 
@@ -178,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(p)
     p.set_defaults(handler=_cmd_degrade)
 
-    train = sub.add_parser("train", help="train a restoration model (Miipher recipe)")
+    train = sub.add_parser("train", help="train a restoration model (Miipher recipe) or the ASR")
     tsub = train.add_subparsers(dest="what", required=True)
     for what in ("vocoder", "cleaner"):
         p = tsub.add_parser(what, help=f"train the {what} on a clean corpus degraded on the fly")
@@ -210,6 +229,21 @@ def build_parser() -> argparse.ArgumentParser:
                 "--adversarial-from", type=int, default=0, help="STFT loss only before this step"
             )
         p.set_defaults(handler=_cmd_train)
+    p = tsub.add_parser("asr", help="train the embedded character CTC ASR on a corpus")
+    p.add_argument("--corpus", required=True, help="corpus directory (its train split)")
+    p.add_argument("--out", required=True, help="checkpoint directory (resumes if present)")
+    p.add_argument("--model", default="embedded", choices=["tiny", "embedded"], help="size")
+    p.add_argument("--init", help="start from this checkpoint's weights and vocabulary")
+    p.add_argument("--steps", type=int, default=20000)
+    p.add_argument("--batch-size", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup-steps", type=int, default=1000)
+    p.add_argument("--augment", default="default", help="degradation preset, or none")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--save-every", type=int, default=1000)
+    p.add_argument("--eval-every", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(handler=_cmd_train_asr)
 
     p = sub.add_parser("restore", help="restore a file, a folder of audio or a corpus")
     p.add_argument("input", help="audio file, folder, or corpus directory")
@@ -232,11 +266,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mos", default="dnsmos_ovrl", help="which predicted MOS to show")
     p.set_defaults(handler=_cmd_report)
 
+    add_batch_commands(sub)
+    add_tts_commands(sub)
+
     p = sub.add_parser("demo", help="run the main job on the embedded defaults")
     p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")
     p.add_argument("--languages", nargs="+", default=None)
     p.add_argument("--per-language", type=int, default=10)
     p.add_argument("--preset", default="default")
+    p.add_argument("--model", help="restoration model (default: the shipped one, when there is)")
+    p.add_argument("--asr", help="ASR spec for CER (default: the shipped embedded ASR, or none)")
+    p.add_argument("--mos", default="dnsmos", help="MOS predictor (dnsmos, utmos, squim, none)")
     _add_common(p)
     p.set_defaults(handler=_cmd_demo)
     return parser

@@ -1,7 +1,9 @@
 """The main job on the embedded defaults: ``make demo`` / ``fleursr demo``.
 
-Today it synthesizes the embedded multilingual corpus and writes its degraded twin; later
-stages (restore, score, filter, publish, report) join it as they land.
+It synthesizes the embedded multilingual corpus and writes its degraded twin; when a
+restoration model is given (or shipped in the package), it goes on to build the restored
+corpus from the degraded twin on dask (restore -> score -> filter -> report) and publishes
+it as a dry run (the dataset folder, checked with ``datasets``; nothing is uploaded).
 """
 
 from __future__ import annotations
@@ -24,9 +26,15 @@ def run_demo(
     seed: int = 0,
     workers: int | None = None,
     preset: str = "default",
+    model: str | None = None,
+    asr: str | None = None,
+    mos: str = "dnsmos",
 ) -> dict[str, Path]:
     """Synthesize the embedded corpus into ``out/clean`` and its degraded twin into
-    ``out/degraded``; print what was made and where. Returns the output folders."""
+    ``out/degraded``; with a restoration ``model`` (default: the shipped one, if any) build
+    ``out/run`` from the degraded twin and dry-run publish it to ``out/run/publish/hub``.
+    ``asr`` defaults to the shipped embedded ASR, or none. Prints what was made and where;
+    returns the output folders."""
     if not espeak_available():
         raise RuntimeError(
             "the demo speaks its corpus with espeak-ng, which is not installed: "
@@ -44,7 +52,45 @@ def run_demo(
     print()
     print_summary(paths["clean"], title=f"clean embedded corpus ({t1 - t0:.0f} s)")
     print_summary(paths["degraded"], title=f"degraded twin, preset '{preset}' ({t2 - t1:.0f} s)")
+    model = model or _shipped("restore")
+    if model:
+        paths.update(_build_and_publish(out, paths["degraded"], model, asr, mos, workers))
+    else:
+        print("no restoration model shipped yet: pass one (run_demo(model=DIR)) to go on to "
+              "`fleursr build` and `fleursr publish --dry-run`")  # fmt: skip
     print()
     for name, path in paths.items():
         print(f"{name:>9}: {path.resolve()}")
     return paths
+
+
+def _shipped(package: str) -> str | None:
+    """``"embedded"`` when the package ships its embedded weights, else ``None``."""
+    if package == "restore":
+        from restore.apply import PACKAGED
+
+        return "embedded" if (PACKAGED / "embedded" / "model.safetensors").exists() else None
+    from quality.asr.load import PACKAGED as ASR_PACKAGED
+
+    return "embedded" if (ASR_PACKAGED / "model.safetensors").exists() else None
+
+
+def _build_and_publish(out: Path, degraded: Path, model: str, asr: str | None, mos: str,
+                       workers: int | None) -> dict[str, Path]:  # fmt: skip
+    from jobs.build import build, format_run_summary
+    from jobs.cluster import ClusterOptions
+    from jobs.hub import format_published, publish
+    from jobs.pipeline import JobOptions
+
+    options = JobOptions(cluster=ClusterOptions(workers=workers))
+    result = build(degraded, out / "run", model, asr=asr or _shipped("asr") or "none", mos=mos,
+                   shard_size=16, options=options)  # fmt: skip
+    print(format_run_summary(result.summary, result.stages))
+    paths = {"run": out / "run", "report": result.report or out / "run"}
+    try:
+        published = publish(out / "run", "fleursr/demo", dry_run=True)
+    except ValueError as err:  # nothing kept: say so, the run is still there
+        print(f"publish skipped: {err}")
+        return paths
+    print(format_published(published, "fleursr/demo"))
+    return {**paths, "dataset": published.export.folder}

@@ -231,3 +231,16 @@ def test_train_asr_writes_a_loadable_checkpoint_and_resumes(tmp_path):
     cfg.steps = 5  # resume: continue from the saved step
     train_asr(cfg, progress=False)
     assert [r["step"] for r in read_log(out / "train_log.csv")] == ["2", "4", "5"]
+
+
+def test_train_asr_command_line(tmp_path, capsys):
+    from jobs.cli import main
+
+    root = make_corpus(tmp_path / "corpus", per_language=3, duration=1.0)
+    out = tmp_path / "asr"
+    argv = ["train", "asr", "--corpus", str(root), "--out", str(out), "--model", "tiny"]
+    argv += ["--steps", "2", "--batch-size", "2", "--augment", "none", "--eval-every", "2"]
+    assert main(argv) == 0
+    assert f"--asr {out}" in capsys.readouterr().out
+    assert EmbeddedASR.from_pretrained(out).languages == ["en_us", "fr_fr"]
+    assert main(["train", "asr", "--corpus", str(tmp_path / "nowhere"), "--out", str(out)]) == 2

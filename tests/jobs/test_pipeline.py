@@ -1,0 +1,137 @@
+"""The batch job end to end: every id once, resume after an interruption, the stages as
+subcommands over one run directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from corpus.espeak import espeak_available
+from corpus.manifest import Corpus
+from jobs.cli import main
+from jobs.runs import Run
+
+
+def _ids(run: Path) -> list[str]:
+    return Corpus(run).table(columns=["id"]).column("id").to_pylist()
+
+
+def test_build_lists_every_id_once_with_scores_and_filter(built_run, corpus_dir):
+    ids = _ids(built_run)
+    assert sorted(ids) == sorted(_ids(corpus_dir)) and len(set(ids)) == len(ids)
+    table = Corpus(built_run).table(columns=None).to_pylist()
+    assert {r["status"] for r in table} == {"kept", "dropped"}
+    for row in table:
+        assert row["sampling_rate"] == 24000 and row["audio"]["bytes"]
+        assert row["asr_original"] is not None and row["score_cer_restored"] is not None
+        assert (row["status"] == "dropped") == (row["num_samples"] < 1.5 * 24000)
+    run = Run.open(built_run)
+    assert run.num_shards == 6
+    for stage in ("restore", "score"):
+        entries = run.stage(stage)["shards"]
+        assert sorted(entries, key=int) == [str(k) for k in range(6)]
+        assert all(len(e["sha256"]) == 64 for e in entries.values())
+    assert (built_run / "report" / "report.html").exists()
+
+
+def test_interrupted_build_resumes_and_equals_uninterrupted(built_run, corpus_dir, models,
+                                                            tmp_path):  # fmt: skip
+    run = tmp_path / "b" / "run"  # same depth as built_run: same relative original paths
+    cmd = [sys.executable, "-m", "jobs.cli", "build", str(corpus_dir), str(run), "--model",
+           models["restorer"], "--asr", models["asr"], "--mos", "none", "--rules",
+           models["rules"], "--shard-size", "2", "--workers", "1", "--threads"]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    run_file = run / "run.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if run_file.exists():
+            shards = json.loads(run_file.read_text())["stages"].get("restore", {})
+            if len(shards.get("shards", {})) >= 2:
+                break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    out = proc.communicate(timeout=60)[0].decode()
+    assert proc.returncode == 130, out
+    data = json.loads(run_file.read_text())
+    assert "filter_rules" not in data  # it stopped before the end
+    finished = {
+        (stage, k): os.stat(run / e["file"]).st_mtime_ns
+        for stage, s in data["stages"].items()
+        for k, e in s["shards"].items()
+    }
+    assert 2 <= len(finished) < 12
+    assert main(["build", str(corpus_dir), str(run), "--model", models["restorer"], "--asr",
+                 models["asr"], "--mos", "none", "--rules", models["rules"], "--shard-size",
+                 "2", "--workers", "2", "--threads"]) == 0  # fmt: skip
+    data = json.loads(run_file.read_text())
+    for (stage, k), mtime in finished.items():  # finished shards were not redone
+        assert os.stat(run / data["stages"][stage]["shards"][k]["file"]).st_mtime_ns == mtime
+    mine, theirs = (
+        pq.read_table(run / "manifest.parquet"),
+        pq.read_table(built_run / "manifest.parquet"),
+    )
+    assert mine.equals(theirs)
+
+
+def test_stages_as_subcommands_and_rerun_skips(corpus_dir, models, tmp_path, capsys):
+    run = tmp_path / "run"
+    common = ["--shard-size", "4", "--workers", "1", "--threads"]
+    assert main(["restore-corpus", str(corpus_dir), str(run), "--model", models["restorer"],
+                 *common]) == 0  # fmt: skip
+    assert "(0 already done)" in capsys.readouterr().out
+    assert main(["restore-corpus", str(corpus_dir), str(run), "--model", models["restorer"],
+                 *common]) == 0  # fmt: skip
+    assert "(3 already done)" in capsys.readouterr().out
+    assert main(["score", str(run), "--asr", models["asr"], "--mos", "none", "--workers", "1",
+                 "--threads"]) == 0  # fmt: skip
+    assert main(["filter", str(run), "--rules", models["rules"]]) == 0
+    assert main(["report", str(run)]) == 0
+    assert {u.status for u in Corpus(run)} == {"kept", "dropped"}
+    # a shard whose file no longer matches its checksum is redone
+    victim = run / Run.open(run).stage("restore")["shards"]["1"]["file"]
+    victim.write_bytes(b"broken")
+    assert main(["restore-corpus", str(corpus_dir), str(run), "--model", models["restorer"],
+                 *common]) == 0  # fmt: skip
+    assert "(2 already done)" in capsys.readouterr().out
+    assert sorted(_ids(run)) == sorted(_ids(corpus_dir))
+    assert main(["restore-corpus", str(corpus_dir), str(run), "--shard-size", "3"]) == 2
+
+
+@pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
+def test_demo_goes_on_to_build_and_publish_with_a_model(tmp_path, models, capsys):
+    from jobs.demo import run_demo
+
+    paths = run_demo(tmp_path, languages=["de_de"], per_language=3, workers=1,
+                     model=models["restorer"], asr=models["asr"], mos="none")  # fmt: skip
+    out = capsys.readouterr().out
+    assert "throughput:" in out and (paths["run"] / "report" / "report.html").exists()
+    assert len(Corpus(paths["run"])) == 3
+
+
+def test_missing_models_fail_before_any_work(corpus_dir, models, tmp_path, capsys):
+    run = str(tmp_path / "run")
+    assert main(["build", str(corpus_dir), run, "--model", "embedded", "--mos", "none"]) == 2
+    assert "no embedded restoration weights" in capsys.readouterr().err
+    assert main(["build", str(corpus_dir), run, "--model", str(tmp_path / "nope"), "--asr",
+                 "none", "--mos", "none"]) == 2  # fmt: skip
+    assert "no such checkpoint directory" in capsys.readouterr().err
+    assert main(["build", str(corpus_dir), run, "--model", models["restorer"], "--asr", "none",
+                 "--mos", "nisqa"]) == 2  # fmt: skip
+    assert "unknown MOS predictor" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+def test_score_on_a_plain_corpus_runs_on_this_machine(tmp_path, models):
+    from corpus.testing import make_corpus
+
+    make_corpus(tmp_path / "c", per_language=2, duration=0.5)
+    assert main(["score", str(tmp_path / "c"), "--asr", models["asr"], "--mos", "none"]) == 0
+    assert all("cer_restored" in u.scores for u in Corpus(tmp_path / "c"))
