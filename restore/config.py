@@ -7,13 +7,10 @@ width, hop and gain mode are derived from the feature extractor, so they never d
 
 from __future__ import annotations
 
-import copy
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
 from typing import Any
 
-import yaml
-
+from corpus.sizes import resolve_size
 from restore.cleaner import CleanerConfig
 
 
@@ -78,31 +75,7 @@ def _sizes() -> dict[str, RestorerConfig]:
 SIZES = tuple(_sizes())
 
 
-def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in overrides.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def restorer_config(size_or_file: str | dict[str, Any] = "embedded") -> RestorerConfig:
     """A size name, a dict of overrides (``size`` key picks the base) or a YAML file of them."""
-    if isinstance(size_or_file, dict):
-        overrides = dict(size_or_file)
-    elif size_or_file in SIZES:
-        overrides = {"size": size_or_file}
-    elif Path(size_or_file).suffix in (".yaml", ".yml", ".json"):
-        path = Path(size_or_file)
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: restorer config file does not exist")
-        overrides = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    else:
-        raise ValueError(f"unknown restorer size {size_or_file!r}; choose from {SIZES}")
-    size = overrides.pop("size", "embedded")
-    if size not in SIZES:
-        raise ValueError(f"unknown restorer size {size!r}; choose from {SIZES}")
-    base = _sizes()[size].to_dict()
-    return RestorerConfig.from_dict(_merge(base, overrides) | {"size": size})
+    sizes = {name: cfg.to_dict() for name, cfg in _sizes().items()}
+    return RestorerConfig.from_dict(resolve_size(size_or_file, sizes, "restorer"))

@@ -103,7 +103,11 @@ TOKEN = "hf_loopbackTestToken000000000000000"
 
 
 def test_publish_uploads_every_file_to_the_dataset_repo(built_run, tmp_path, monkeypatch, capsys):
+    import huggingface_hub.constants
+
     out = tmp_path / "hub"
+    # the suite runs offline (tests/conftest.py); this stand-in hub is on loopback
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     with StandInHub() as hub:
         monkeypatch.setenv("HF_ENDPOINT", hub.url)
         monkeypatch.setenv("HF_TOKEN", TOKEN)

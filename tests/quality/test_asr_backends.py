@@ -9,10 +9,7 @@ clear errors), not accuracy.
 
 import copy
 import json
-import os
 import pickle
-
-os.environ["HF_HUB_OFFLINE"] = "1"  # never reach the network, even by accident
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -5,9 +5,6 @@ role of a hub repo, then loaded through ``SSLFeatures(tmp_dir, layer=...)``.
 """
 
 import copy
-import os
-
-os.environ["HF_HUB_OFFLINE"] = "1"  # never reach the network, even by accident
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
