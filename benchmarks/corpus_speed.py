@@ -10,12 +10,10 @@ processed per second of wall time, single process).
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
-from pathlib import Path
 
 import numpy as np
+from results_io import write_result
 
 from corpus.degrade import KIND_ORDER, PRESETS, ChainConfig, degrade
 from corpus.espeak import espeak_available
@@ -79,18 +77,14 @@ def main() -> None:
     print(f"{'what':<34}{'x real time':>12}")
     for row in rows:
         print(f"{row['what']:<34}{row['x_real_time']:>12.1f}")
-    result = {
-        "benchmark": "corpus_speed",
-        "machine": {"platform": platform.platform(), "processor": platform.processor()},
-        "utterances": args.utterances,
-        "seconds_each": args.seconds,
-        "sample_rate": SR,
-        "rows": rows,
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"written {out}")
+    write_result(
+        args.out,
+        "corpus_speed",
+        rows,
+        utterances=args.utterances,
+        seconds_each=args.seconds,
+        sample_rate=SR,
+    )
 
 
 if __name__ == "__main__":

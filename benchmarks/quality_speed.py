@@ -17,13 +17,11 @@ and an MMS-1b sized Wav2Vec2ForCTC forward pass; on CUDA when present (fp16), el
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
+from results_io import write_result
 
 from corpus.testing import speech_like
 from quality.asr.embedded import EmbeddedASR, EmbeddedASRConfig, vocab_from_texts
@@ -135,23 +133,14 @@ def main() -> None:
     if args.full:
         for row in full_size_rows(args.seconds, args.clips, max(1, args.repeats - 1)):
             add(row)
-    result = {
-        "benchmark": "quality_speed",
-        "machine": {
-            "platform": platform.platform(),
-            "torch": torch.__version__,
-            "cpu_threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        },
-        "seconds_each": args.seconds,
-        "clips": args.clips,
-        "repeats": args.repeats,
-        "rows": rows,
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"written {out}")
+    write_result(
+        args.out,
+        "quality_speed",
+        rows,
+        seconds_each=args.seconds,
+        clips=args.clips,
+        repeats=args.repeats,
+    )
 
 
 if __name__ == "__main__":

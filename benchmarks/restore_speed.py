@@ -10,12 +10,10 @@ and the full WaveFit. x real time = seconds of audio restored per second of wall
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
-from pathlib import Path
 
 import torch
+from results_io import write_result
 
 from restore.config import restorer_config
 from restore.model import Restorer
@@ -106,18 +104,7 @@ def main() -> None:
                 print(f"{device.type:<5}{size:<10}batch {batch:<3}" + "  ".join(
                     f"{k} {v:8.1f}x" for k, v in speed.items()))  # fmt: skip
             del model
-    result = {
-        "benchmark": "restore_speed",
-        "machine": {"platform": platform.platform(), "torch": torch.__version__,
-                    "threads": torch.get_num_threads(),
-                    "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None},
-        "seconds_each": args.seconds,
-        "rows": rows,
-    }  # fmt: skip
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"written {out}")
+    write_result(args.out, "restore_speed", rows, seconds_each=args.seconds)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,13 @@ thread count) always; CUDA too when present (bf16 autocast in training, as ``tts
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from results_io import write_result
 
 from restore.config import restorer_config
 from restore.model import Restorer
@@ -127,24 +126,14 @@ def main() -> None:
                 print(f"{device:<8}{size:<10}{params:>12,}{steps:>15.2f}"
                       f"{rtf['rtf_acoustic']:>14.4f}{rtf['rtf_with_wavefit']:>14.4f}"
                       f"{rtf['rtf_with_griffin_lim']:>17.4f}", flush=True)  # fmt: skip
-    result = {
-        "benchmark": "tts_speed",
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "torch": torch.__version__,
-            "cpu_threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        },
-        "sentence_chars": SENTENCE_CHARS,
-        "frames_per_char": FRAMES_PER_CHAR,
-        "repeats": args.repeats,
-        "rows": rows,
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"written {out}")
+    write_result(
+        args.out,
+        "tts_speed",
+        rows,
+        sentence_chars=SENTENCE_CHARS,
+        frames_per_char=FRAMES_PER_CHAR,
+        repeats=args.repeats,
+    )
 
 
 if __name__ == "__main__":

@@ -13,12 +13,10 @@ present, under bf16 autocast. Prints a table and writes JSON.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
-from pathlib import Path
 
 import torch
+from results_io import write_result
 
 from restore.wavefit import WaveFit, WaveFitConfig
 
@@ -99,24 +97,14 @@ def main() -> None:
                             f"{speed:>13.1f}{1.0 / speed:>10.4f}",
                             flush=True,
                         )
-    result = {
-        "benchmark": "vocoder_speed",
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "torch": torch.__version__,
-            "cpu_threads": torch.get_num_threads(),
-            "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
-        },
-        "seconds_each": args.seconds,
-        "repeats": args.repeats,
-        "full_repeats_cpu": args.full_repeats,
-        "rows": rows,
-    }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"written {out}")
+    write_result(
+        args.out,
+        "vocoder_speed",
+        rows,
+        seconds_each=args.seconds,
+        repeats=args.repeats,
+        full_repeats_cpu=args.full_repeats,
+    )
 
 
 if __name__ == "__main__":
