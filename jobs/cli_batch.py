@@ -91,13 +91,44 @@ def _cluster_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=8, help="utterances per model call")
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from jobs.evaluate import evaluate, format_table, summarize, write_evaluation
+    from quality.asr import load_asr
+    from quality.mos import build_mos
+    from restore.apply import load_restorer
+
+    restorer = load_restorer(args.model, args.device)
+    mos = None if args.mos == "none" else build_mos(args.mos)
+    rows, speed = evaluate(args.degraded, restorer, load_asr(args.asr), mos,
+                           held_out=args.held_out, split=args.split,
+                           limit_per_language=args.limit)  # fmt: skip
+    settings = {"model": args.model, "asr": args.asr, "mos": args.mos, "split": args.split,
+                "held_out": args.held_out}  # fmt: skip
+    out = write_evaluation(args.out, rows, speed, settings)
+    print(format_table(summarize(rows), "group"))
+    print(f"restoration speed: {speed:.1f}x real time; per language: {out / 'results.md'}")
+    return 0
+
+
 def _scoring_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--asr", default="embedded", help="embedded, DIR, whisper[:ID], ctc[:ID], none")
     p.add_argument("--mos", default="dnsmos", help="dnsmos, utmos, squim or none")
 
 
 def add_batch_commands(sub: argparse._SubParsersAction) -> None:
-    """Add the batch-job subcommands (build, restore-corpus, score, publish) to ``sub``."""
+    """Add the batch-job subcommands (build, restore-corpus, score, publish, evaluate)."""
+    about = "measure a restorer on a degraded twin: MOS, CER, log-mel distance to the clean audio"
+    p = sub.add_parser("evaluate", help=about)
+    p.add_argument("degraded", help="degraded twin (written by `fleursr degrade`)")
+    p.add_argument("--out", required=True, help="folder for results.json and results.md")
+    p.add_argument("--model", default="embedded", help="restorer: embedded, a dir or a hub id")
+    p.add_argument("--held-out", nargs="*", default=[], help="languages the models never saw")
+    p.add_argument("--split", default="test")
+    p.add_argument("--limit", type=int, help="at most this many utterances per language")
+    p.add_argument("--device", default="auto")
+    _scoring_args(p)
+    p.set_defaults(handler=_cmd_evaluate)
+
     p = sub.add_parser("build", help="restore, score, filter and report a whole corpus on dask")
     p.add_argument("input", help="input corpus directory (with manifest.parquet)")
     p.add_argument("run", help="run directory (reruns resume)")
