@@ -23,7 +23,7 @@ if [[ -n "${SMALL:-}" ]]; then
     ASR_ARGS="--model tiny --steps 4 --batch-size 2 --eval-every 4 --save-every 4 --warmup-steps 1"
 else
     PER_LANGUAGE=${PER_LANGUAGE:-150}
-    ASR_ARGS="--model embedded --steps ${ASR_STEPS:-2400} --batch-size 16 --lr 1.5e-3"
+    ASR_ARGS="--model embedded --steps ${ASR_STEPS:-2000} --batch-size 16 --lr 1.5e-3"
     ASR_ARGS+=" --warmup-steps 200 --eval-every 200 --save-every 200"
 fi
 
@@ -36,9 +36,16 @@ for step in "$@"; do
         asr)  # the embedded character CTC ASR, noise-augmented; resumes from $OUT/asr
             # shellcheck disable=SC2086
             $FLEURSR train asr --corpus "$OUT/clean" --out "$OUT/asr" --seed "$SEED" $ASR_ARGS ;;
-        ship-asr)  # copy the trained ASR into the package (config.json + model.safetensors)
+        ship-asr)  # the trained ASR into the package: config.json + float16 weights (half the
+            # bytes; they load into the float32 model unchanged in shape)
             mkdir -p quality/asr/weights/embedded
-            cp "$OUT/asr/config.json" "$OUT/asr/model.safetensors" quality/asr/weights/embedded/ ;;
+            cp "$OUT/asr/config.json" quality/asr/weights/embedded/
+            $PY -c "
+import sys, torch
+from safetensors.torch import load_file, save_file
+state = load_file(sys.argv[1])
+save_file({k: v.half() if v.is_floating_point() else v for k, v in state.items()}, sys.argv[2])
+" "$OUT/asr/model.safetensors" quality/asr/weights/embedded/model.safetensors ;;
         languages)  # what the models train on, and what they never see
             echo "train: $TRAIN_LANGUAGES"
             echo "held out: $HELD_OUT" ;;
