@@ -13,9 +13,7 @@ restored, clean) to ``val/step_NNNNNN/``.
 
 from __future__ import annotations
 
-import csv
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from corpus.nn.checkpoint import (
     save_training_state,
     training_extra,
 )
+from corpus.nn.training import append_csv, endless
 from restore.cleaner import cleaner_loss
 from restore.config import restorer_config
 from restore.data import DegradedPairs, PairBatch, collate_pairs
@@ -77,29 +76,6 @@ def load_or_build(cfg: TrainConfig, device: torch.device) -> Restorer:
         if source and (Path(source) / "model.safetensors").exists():
             return Restorer.from_pretrained(source).to(device)
     return Restorer(restorer_config(cfg.model).to_dict()).to(device)
-
-
-def _batches(loader: DataLoader, dataset: DegradedPairs, start_epoch: int) -> Iterator[PairBatch]:
-    epoch = start_epoch
-    while True:
-        dataset.set_epoch(epoch)
-        yield from loader
-        epoch += 1
-
-
-class _Log:
-    def __init__(self, out: Path) -> None:
-        self.path = out / "train_log.csv"
-        self.rows: list[dict[str, Any]] = []
-
-    def add(self, row: dict[str, Any]) -> None:
-        new = not self.path.exists()
-        with open(self.path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=list(row))
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-        self.rows.append(row)
 
 
 def _validate(model: Restorer, data: DegradedPairs, out: Path, step: int, n: int) -> None:
@@ -235,8 +211,7 @@ def _train(stage_cls: type[_Stage], cfg: TrainConfig, name: str, progress: bool)
     loader = DataLoader(data, batch_size=cfg.batch_size, shuffle=True, collate_fn=collate_pairs,
                         num_workers=cfg.loader_workers, drop_last=len(data) >= cfg.batch_size,
                         generator=torch.Generator().manual_seed(cfg.seed + start))  # fmt: skip
-    batches = _batches(loader, data, start_epoch=start // max(1, len(loader)))
-    log = _Log(out)
+    batches = endless(loader, data, start_epoch=start // max(1, len(loader)))
     bar = tqdm(range(start, cfg.steps), desc=f"train {name}", unit="step", disable=not progress,
                initial=start, total=cfg.steps)  # fmt: skip
     t0 = time.perf_counter()
@@ -244,8 +219,8 @@ def _train(stage_cls: type[_Stage], cfg: TrainConfig, name: str, progress: bool)
         parts = stage.step(next(batches).to(device), step)
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
-            log.add({"step": done, "seconds": round(time.perf_counter() - t0, 2),
-                     **{k: round(v, 5) for k, v in parts.items()}})  # fmt: skip
+            row = {"step": done, "seconds": round(time.perf_counter() - t0, 2)}
+            append_csv(out / "train_log.csv", row | {k: round(v, 5) for k, v in parts.items()})
             bar.set_postfix({k: f"{v:.3f}" for k, v in list(parts.items())[:3]})
         if done % cfg.save_every == 0 or done == cfg.steps:
             model.save_pretrained(out)

@@ -11,10 +11,7 @@ seconds, lr, loss, mel, prior, duration``.
 
 from __future__ import annotations
 
-import csv
-import math
 import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +28,9 @@ from corpus.nn.checkpoint import (
     save_training_state,
     training_extra,
 )
+from corpus.nn.training import append_csv, endless, warmup_cosine
 from tts.config import tts_config
-from tts.data import TTSBatch, TTSDataset, collate, read_rows, speaker_keys, utterance_text
+from tts.data import TTSDataset, collate, read_rows, speaker_keys, utterance_text
 from tts.pretrained import CONFIG_NAME, TTS
 from tts.tokenizer import GraphemeTokenizer
 
@@ -66,13 +64,8 @@ class TTSTrainConfig:
 
 
 def learning_rate(step: int, cfg: TTSTrainConfig) -> float:
-    """Warm-up over ``warmup_steps`` (at most a tenth of the run), then a cosine to
-    ``min_lr_ratio * lr``."""
-    warm = max(1, min(cfg.warmup_steps, cfg.steps // 10))
-    if step < warm:
-        return cfg.lr * (step + 1) / warm
-    cos = 0.5 * (1 + math.cos(math.pi * min(1.0, (step - warm) / max(1, cfg.steps - warm))))
-    return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cos)
+    """Warm-up, then a cosine to ``min_lr_ratio * lr`` (``corpus.nn.training.warmup_cosine``)."""
+    return warmup_cosine(step, cfg.steps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio)
 
 
 def build_voice(cfg: TTSTrainConfig, corpus: Corpus, device: torch.device) -> TTS:
@@ -83,21 +76,6 @@ def build_voice(cfg: TTSTrainConfig, corpus: Corpus, device: torch.device) -> TT
     tokenizer = GraphemeTokenizer.from_texts(utterance_text(u) for u in rows)
     speakers = {key: u.language for key, u in zip(speaker_keys(rows), rows)}
     return TTS(tts_config(cfg.config), tokenizer.vocab, speakers, device)
-
-
-def _batches(loader: DataLoader) -> Iterator[TTSBatch]:
-    """Endless batches; a resumed run reshuffles from a generator seeded with its start step."""
-    while True:
-        yield from (batch for batch in loader if batch is not None)
-
-
-def _log(path: Path, row: dict[str, Any]) -> None:
-    new = not path.exists()
-    with open(path, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
-        if new:
-            writer.writeheader()
-        writer.writerow(row)
 
 
 def train_tts(cfg: TTSTrainConfig, progress: bool = True) -> Path:
@@ -130,7 +108,7 @@ def train_tts(cfg: TTSTrainConfig, progress: bool = True) -> Path:
     loader = DataLoader(data, batch_size=cfg.batch_size, shuffle=True, collate_fn=collate,
                         num_workers=cfg.loader_workers, drop_last=len(data) > cfg.batch_size,
                         generator=torch.Generator().manual_seed(cfg.seed + start))  # fmt: skip
-    batches = _batches(loader)
+    batches = endless(loader)  # a resumed run reshuffles from a generator seeded with its step
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
     bar = tqdm(range(start, cfg.steps), desc="train tts", unit="step", disable=not progress,
                initial=start, total=cfg.steps)  # fmt: skip
@@ -149,8 +127,9 @@ def train_tts(cfg: TTSTrainConfig, progress: bool = True) -> Path:
         done = step + 1
         if done % cfg.log_every == 0 or done == cfg.steps:
             parts = {k: round(float(losses[k].detach()), 5) for k in LOG_FIELDS[3:]}
-            _log(out / LOG_NAME, {"step": done, "seconds": round(time.perf_counter() - t0, 2),
-                                  "lr": f"{learning_rate(step, cfg):.3g}", **parts})  # fmt: skip
+            row = {"step": done, "seconds": round(time.perf_counter() - t0, 2),
+                   "lr": f"{learning_rate(step, cfg):.3g}", **parts}  # fmt: skip
+            append_csv(out / LOG_NAME, row, LOG_FIELDS)
             bar.set_postfix({k: f"{v:.3f}" for k, v in parts.items()})
         if done % cfg.save_every == 0 or done == cfg.steps:
             voice.save_pretrained(out)

@@ -36,9 +36,9 @@ def _from_dir(path: Path, device: str) -> ASR:
     if not config.exists():
         raise FileNotFoundError(f"{path}: no config.json; not an ASR checkpoint directory")
     meta = json.loads(config.read_text())
-    if meta.get("format") == "fleursr-embedded-asr":
-        from quality.asr.embedded import EmbeddedASR
+    from quality.asr.embedded import FORMAT, EmbeddedASR
 
+    if meta.get("format") == FORMAT:
         return EmbeddedASR.from_pretrained(path, device=resolve_device(device))
     if meta.get("model_type") == "whisper":
         from quality.asr.whisper import WhisperASR

@@ -16,11 +16,8 @@ every ``eval_every`` steps and at the end). Audio that cannot be read is skipped
 
 from __future__ import annotations
 
-import csv
-import math
 import time
 import warnings
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +37,7 @@ from corpus.nn.checkpoint import (
     training_extra,
 )
 from corpus.nn.runtime import resolve_device, seed_everything
+from corpus.nn.training import append_csv, endless, warmup_cosine
 from corpus.record import Utterance
 from quality.asr.embedded import (
     SAMPLE_RATE,
@@ -100,14 +98,8 @@ class ASRTrainConfig:
 
 
 def lr_at(step: int, cfg: ASRTrainConfig) -> float:
-    """Learning rate of step ``step`` (0-based): linear warm-up over ``warmup_steps`` (at most a
-    tenth of the run), then cosine decay to ``min_lr_ratio * lr``."""
-    warmup = min(cfg.warmup_steps, max(1, cfg.steps // 10))
-    if step < warmup:
-        return cfg.lr * (step + 1) / warmup
-    progress = (step - warmup) / max(1, cfg.steps - warmup)
-    floor = cfg.min_lr_ratio
-    return cfg.lr * (floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
+    """Learning rate of step ``step`` (0-based): warm-up, then cosine decay (``warmup_cosine``)."""
+    return warmup_cosine(step, cfg.steps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio)
 
 
 def _text(utt: Utterance) -> str:
@@ -210,27 +202,6 @@ def collate_items(items: list[dict[str, Any] | None]) -> dict[str, Any]:
     return batch
 
 
-def _batches(loader: DataLoader, data: ASRItems, start_epoch: int) -> Iterator[dict[str, Any]]:
-    epoch = start_epoch
-    while True:
-        data.set_epoch(epoch)
-        yield from loader
-        epoch += 1
-
-
-class _Log:
-    def __init__(self, out: Path) -> None:
-        self.path = out / LOG_NAME
-
-    def add(self, row: dict[str, Any]) -> None:
-        new = not self.path.exists()
-        with open(self.path, "a", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=LOG_FIELDS)
-            if new:
-                writer.writeheader()
-            writer.writerow(row)
-
-
 class _DevSet:
     """Up to ``n`` clean dev utterances, read once."""
 
@@ -297,11 +268,10 @@ def train_asr(cfg: ASRTrainConfig, progress: bool = True) -> Path:
     loader = DataLoader(data, batch_size=cfg.batch_size, shuffle=True, collate_fn=collate_items,
                         num_workers=cfg.loader_workers, drop_last=len(data) >= cfg.batch_size,
                         generator=torch.Generator().manual_seed(cfg.seed + start))  # fmt: skip
-    batches = _batches(loader, data, start_epoch=start // max(1, len(loader)))
+    batches = endless(loader, data, start_epoch=start // max(1, len(loader)))
     ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
     gen = torch.Generator().manual_seed(cfg.seed + start)
     cuda = device.type == "cuda"
-    log = _Log(out)
     losses: list[float] = []
     skipped = 0
     bar = tqdm(range(start, cfg.steps), desc="train asr", unit="step", disable=not progress,
@@ -340,9 +310,10 @@ def train_asr(cfg: ASRTrainConfig, progress: bool = True) -> Path:
                 dev_cer = dev.cer(asr)
                 model.train()
             mean = float(np.mean(losses)) if losses else float("nan")
-            log.add({"step": done, "loss": round(mean, 5), "lr": f"{lr:.3g}",
-                     "seconds": round(time.perf_counter() - t0, 2), "skipped": skipped,
-                     "dev_cer": "" if dev_cer is None else round(dev_cer, 5)})  # fmt: skip
+            row = {"step": done, "loss": round(mean, 5), "lr": f"{lr:.3g}",
+                   "seconds": round(time.perf_counter() - t0, 2), "skipped": skipped,
+                   "dev_cer": "" if dev_cer is None else round(dev_cer, 5)}  # fmt: skip
+            append_csv(out / LOG_NAME, row, LOG_FIELDS)
             bar.set_postfix({"loss": f"{mean:.3f}"}
                             | ({} if dev_cer is None else {"cer": f"{dev_cer:.3f}"}))  # fmt: skip
             losses, skipped = [], 0
