@@ -127,11 +127,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from corpus.languages import DEMO_LANGUAGES
     from jobs.demo import run_demo
 
+    languages = args.languages or DEMO_LANGUAGES
     run_demo(
         args.out,
-        languages=args.languages,
+        languages=None if list(languages) == ["all"] else languages,
         per_language=args.per_language,
         seed=args.seed,
         workers=args.workers,
@@ -271,8 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="run the main job on the embedded defaults")
     p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")
-    p.add_argument("--languages", nargs="+", default=None)
-    p.add_argument("--per-language", type=int, default=10)
+    p.add_argument(
+        "--languages",
+        nargs="+",
+        default=None,
+        help="FLEURS codes, or all (default: 8 seen by the shipped models + 4 held out)",
+    )
+    p.add_argument("--per-language", type=int, default=5)
     p.add_argument("--preset", default="default")
     p.add_argument("--model", help="restoration model (default: the shipped one, when there is)")
     p.add_argument("--asr", help="ASR spec for CER (default: the shipped embedded ASR, or none)")

@@ -71,10 +71,18 @@ def add_tts_commands(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_train)
 
     p = tsub.add_parser("say", help="synthesize a sentence, or every line of a text file")
-    p.add_argument("--model", required=True, help="voice directory (from `fleursr tts train`)")
-    p.add_argument("--vocoder", default=None,
-                   help="restoration checkpoint whose WaveFit renders the mel (default: "
-                        "griffin-lim, no weights)")  # fmt: skip
+    p.add_argument(
+        "--model",
+        default="embedded",
+        help="voice directory (from `fleursr tts train`); default: the shipped voice",
+    )
+    p.add_argument(
+        "--vocoder",
+        default="auto",
+        help="restoration checkpoint whose WaveFit renders the mel, embedded (the "
+        "shipped restorer's) or griffin-lim (no weights); default auto: the "
+        "shipped WaveFit where it renders the voice's mel, else griffin-lim",
+    )
     p.add_argument("--language", required=True, help="FLEURS code, e.g. fr_fr")
     p.add_argument("--speaker", default=None, help="speaker id (default: the language's first)")
     p.add_argument("--text", help="the sentence to say")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from corpus.espeak import espeak_available
+from corpus.languages import DEMO_LANGUAGES
 from corpus.synth import synth_corpus
 from corpus.twin import degrade_corpus
 from jobs.summary import print_summary
@@ -21,8 +22,8 @@ from jobs.summary import print_summary
 
 def run_demo(
     out: str | os.PathLike = "demo_out",
-    languages: Sequence[str] | None = None,
-    per_language: int = 10,
+    languages: Sequence[str] | None = DEMO_LANGUAGES,
+    per_language: int = 5,
     seed: int = 0,
     workers: int | None = None,
     preset: str = "default",
@@ -30,9 +31,11 @@ def run_demo(
     asr: str | None = None,
     mos: str = "dnsmos",
 ) -> dict[str, Path]:
-    """Synthesize the embedded corpus into ``out/clean`` and its degraded twin into
-    ``out/degraded``; with a restoration ``model`` (default: the shipped one, if any) build
-    ``out/run`` from the degraded twin and dry-run publish it to ``out/run/publish/hub``.
+    """Synthesize the embedded corpus (``languages``: default eight the shipped models trained
+    on and the four they never heard; ``None``: every embedded language) into ``out/clean``
+    and its degraded twin into ``out/degraded``; with a restoration ``model`` (default: the
+    shipped one, if any) build ``out/run`` from the degraded twin and dry-run publish it to
+    ``out/run/publish/hub``.
     ``asr`` defaults to the shipped embedded ASR, or none. Prints what was made and where;
     returns the output folders."""
     if not espeak_available():

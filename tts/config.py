@@ -64,8 +64,9 @@ def _sizes() -> dict[str, TTSConfig]:
             mel=MelConfig(n_mels=40).to_dict(),
             size="tiny",
         ),  # fmt: skip
-        # About 4M parameters: a few steps per second at batch 8 on 2 CPU cores.
-        "embedded": TTSConfig(size="embedded"),
+        # About 2.2M parameters (4.4 MB shipped in float16, within the package's weight budget
+        # beside the restorer and the ASR); trains on a CPU.
+        "embedded": TTSConfig(dim=128, duration_channels=128, size="embedded"),
         "full": TTSConfig(
             dim=384,
             encoder_depth=6,

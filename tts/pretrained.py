@@ -28,6 +28,21 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 FORMAT = "fleursr-tts"
 FORMAT_VERSION = 1
+#: The shipped voice (``recipes/embedded.sh tts ship-tts``), loaded by the name ``embedded``.
+PACKAGED = Path(__file__).parent / "weights" / "embedded"
+
+
+def resolve_voice(spec: str | os.PathLike) -> Path:
+    """``"embedded"`` -> the shipped voice's directory (a clear error where none is installed);
+    anything else is a voice directory."""
+    if str(spec) != "embedded":
+        return Path(spec)
+    if not (PACKAGED / WEIGHTS_NAME).exists():
+        raise FileNotFoundError(
+            f"this installation ships no embedded voice ({PACKAGED}); train one with "
+            "`fleursr tts train --data CORPUS --out DIR` and pass --model DIR"
+        )
+    return PACKAGED
 
 
 class TTS:
@@ -126,8 +141,9 @@ class TTS:
     def from_pretrained(
         cls, directory: str | os.PathLike, device: str | torch.device = "cpu"
     ) -> TTS:
-        """Load a checkpoint directory written by :meth:`save_pretrained`."""
-        root = Path(directory)
+        """Load a checkpoint directory written by :meth:`save_pretrained` (``"embedded"``: the
+        shipped voice)."""
+        root = resolve_voice(directory)
         config_path = root / CONFIG_NAME
         if not config_path.exists():
             raise FileNotFoundError(f"{root}: no {CONFIG_NAME}: not a fleursr TTS checkpoint")

@@ -20,6 +20,7 @@ from corpus.nn import lengths_to_mask
 from corpus.nn.spectral import MelConfig
 
 GRIFFIN_LIM = "griffin-lim"
+AUTO = "auto"
 
 
 class VocoderMismatchError(ValueError):
@@ -117,8 +118,27 @@ class GriffinLimVocoder:
 def load_vocoder(
     spec: str | None, mel: MelConfig, device: str | torch.device = "cpu"
 ) -> WaveFitMelVocoder | GriffinLimVocoder:
-    """``None`` or ``"griffin-lim"`` -> :class:`GriffinLimVocoder`; anything else is a
-    restoration checkpoint (directory or hub id) -> :class:`WaveFitMelVocoder`."""
+    """``None`` or ``"griffin-lim"`` -> :class:`GriffinLimVocoder`; ``"auto"`` -> the shipped
+    restorer's WaveFit where it renders ``mel``, else Griffin-Lim; ``"embedded"`` -> the shipped
+    restorer's WaveFit; anything else is a restoration checkpoint (directory or hub id) ->
+    :class:`WaveFitMelVocoder`."""
+    from restore.apply import PACKAGED
+
+    shipped = PACKAGED / "embedded"
+    if spec == AUTO:
+        if not (shipped / "model.safetensors").exists():
+            return GriffinLimVocoder(mel)
+        try:
+            return WaveFitMelVocoder(str(shipped), mel, device)
+        except VocoderMismatchError:
+            return GriffinLimVocoder(mel)
     if spec is None or spec == GRIFFIN_LIM:
         return GriffinLimVocoder(mel)
+    if spec == "embedded":
+        if not (shipped / "model.safetensors").exists():
+            raise FileNotFoundError(
+                "this installation ships no embedded restorer (its WaveFit is the vocoder): "
+                "pass --vocoder DIR or griffin-lim"
+            )
+        spec = str(shipped)
     return WaveFitMelVocoder(spec, mel, device)

@@ -10,17 +10,28 @@ predictor is built, so importing this package is cheap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from quality.mos.base import MOSBackendUnavailable, MOSPredictor
 from quality.mos.dnsmos import DNSMOS
 from quality.mos.optional import SQUIM, UTMOS
 
-BACKENDS: dict[str, type[MOSPredictor]] = {"dnsmos": DNSMOS, "utmos": UTMOS, "squim": SQUIM}
+
+def _dnsmos_fast(**kw: Any) -> DNSMOS:
+    """DNSMOS with one window per short clip (about 4x faster on CPU; within 0.3 of the
+    reference windowing, tests/quality/test_mos.py)."""
+    return DNSMOS(**{"exact_reference": False, **kw})
+
+
+BACKENDS: dict[str, Callable[..., MOSPredictor]] = {
+    "dnsmos": DNSMOS, "dnsmos-fast": _dnsmos_fast, "utmos": UTMOS, "squim": SQUIM,
+}  # fmt: skip
 
 
 def build_mos(name: str, **kw: Any) -> MOSPredictor:
-    """Build the predictor called ``name`` ("dnsmos" | "utmos" | "squim"); ``kw`` go to it.
+    """Build the predictor called ``name`` ("dnsmos" | "dnsmos-fast" | "utmos" | "squim");
+    ``kw`` go to it.
 
     Raises ``ValueError`` for an unknown name and :class:`MOSBackendUnavailable` where the
     backend's package or weights cannot be had here.
