@@ -31,20 +31,20 @@ if [[ -n "${SMALL:-}" ]]; then
     TTS_SENTENCES=1; EVAL_LANGUAGES="en_us sw_ke"; EVAL_LIMIT=1
 else
     PER_LANGUAGE=${PER_LANGUAGE:-150}
-    ASR_ARGS="--model embedded --steps ${ASR_STEPS:-2000} --batch-size 16 --lr 1.5e-3"
+    ASR_ARGS="--model embedded --steps ${ASR_STEPS:-1400} --batch-size 16 --lr 1.5e-3"
     ASR_ARGS+=" --warmup-steps 200 --eval-every 200 --save-every 200"
     # The restorer on CPU: 1.5 s crops, batch 8, spectral losses only (the adversarial terms'
     # multi-resolution discriminator costs ~20 s a step on one core; set ADVERSARIAL_FROM to
     # a step below VOCODER_STEPS where a GPU makes them affordable).
     RESTORER="--model embedded --batch-size 8 --segment-seconds 1.5 --save-every 250"
     RESTORER+=" --val-every 500"
-    VOCODER_STEPS=${VOCODER_STEPS:-2000}; CLEANER_STEPS=${CLEANER_STEPS:-2000}
-    FINETUNE_STEPS=${FINETUNE_STEPS:-400}
+    VOCODER_STEPS=${VOCODER_STEPS:-1200}; CLEANER_STEPS=${CLEANER_STEPS:-1500}
+    FINETUNE_STEPS=${FINETUNE_STEPS:-300}
     # The voice speaks the demo's seen languages (corpus.languages.DEMO_LANGUAGES).
     TTS_LANGUAGES=$($PY -c "
 from corpus.languages import DEMO_LANGUAGES, HELD_OUT_LANGUAGES
 print(*(c for c in DEMO_LANGUAGES if c not in HELD_OUT_LANGUAGES))")
-    TTS_ARGS="--config embedded --steps ${TTS_STEPS:-1000} --batch-size 16 --seed $SEED"
+    TTS_ARGS="--config embedded --steps ${TTS_STEPS:-800} --batch-size 16 --seed $SEED"
     TTS_SENTENCES=5; EVAL_LANGUAGES=all; EVAL_LIMIT=${EVAL_LIMIT:-3}
 fi
 SHIP=${SHIP:-.}  # where ship-* write the package's weights folders (the repository root)
@@ -78,7 +78,7 @@ for step in "$@"; do
         vocoder)  # restorer stage 1: WaveFit renders clean log-mels
             # shellcheck disable=SC2086
             $FLEURSR train vocoder --corpus "$OUT/clean" --out "$OUT/vocoder" --seed "$SEED" \
-                --steps "$VOCODER_STEPS" --lr 5e-4 --adversarial-from "$ADVERSARIAL_FROM" \
+                --steps "$VOCODER_STEPS" --lr 3e-4 --adversarial-from "$ADVERSARIAL_FROM" \
                 $RESTORER ;;
         cleaner)  # stage 2: the Conformer cleaner maps degraded log-mels to clean ones
             # shellcheck disable=SC2086

@@ -193,6 +193,11 @@ class WaveFitGenerator(nn.Module):
             _UpBlock(w[i], w[i + 1], fs[i], c.kernel_size, c.dilations) for i in range(n)
         )
         self.out = nn.Conv1d(w[-1], 2 * self.fold, 1)  # overlap-added frames of 2 * fold
+        # Zero-initialized: an untrained generator predicts no noise, so the output starts as the
+        # gain-adjusted, mel-shaped initial noise (already mel-close) and training improves on it;
+        # a random output layer starts far worse than that and CPU-length runs never recover.
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def encode(self, features: torch.Tensor) -> torch.Tensor:
         """``(batch, frames, cond_dim)`` -> ``(batch, channels, frames)``; independent of ``t``."""
