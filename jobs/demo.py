@@ -92,8 +92,9 @@ def _build_and_publish(out: Path, degraded: Path, model: str, asr: str | None, m
     paths = {"run": out / "run", "report": result.report or out / "run"}
     try:
         published = publish(out / "run", "fleursr/demo", dry_run=True)
-    except ValueError as err:  # nothing kept: say so, the run is still there
-        print(f"publish skipped: {err}")
-        return paths
+    except ValueError as err:  # nothing kept: show the dataset anyway, every row marked
+        print(f"{err}: the demo's dataset holds every utterance instead, with its `status` and "
+              "`filter_reasons` (`fleursr publish --include-dropped`)")  # fmt: skip
+        published = publish(out / "run", "fleursr/demo", dry_run=True, include_dropped=True)
     print(format_published(published, "fleursr/demo"))
     return {**paths, "dataset": published.export.folder}

@@ -116,7 +116,8 @@ def test_demo_goes_on_to_build_and_publish_with_a_model(tmp_path, models, capsys
     assert len(Corpus(paths["run"])) == 3
 
 
-def test_missing_models_fail_before_any_work(corpus_dir, models, tmp_path, capsys):
+def test_missing_models_fail_before_any_work(corpus_dir, models, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("restore.apply.PACKAGED", tmp_path / "no-weights")  # a trimmed install
     run = str(tmp_path / "run")
     assert main(["build", str(corpus_dir), run, "--model", "embedded", "--mos", "none"]) == 2
     assert "no embedded restoration weights" in capsys.readouterr().err
