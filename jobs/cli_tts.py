@@ -11,7 +11,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     cfg = TTSTrainConfig(data=args.data, out=args.out, config=args.config, steps=args.steps,
                          batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, save_every=args.save_every,
-                         log_every=args.log_every)  # fmt: skip
+                         log_every=args.log_every, warmup_steps=args.warmup_steps)  # fmt: skip
     out = train_tts(cfg)
     print(f"voice trained for {args.steps} steps: {out.resolve()} (log: {out / 'train_log.csv'})")
     return 0
@@ -66,6 +66,7 @@ def add_tts_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="voice directory (resumes if present)")
     _add_training(p, steps=20000)
     p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup-steps", type=int, default=500)
     p.add_argument("--save-every", type=int, default=1000)
     p.add_argument("--log-every", type=int, default=50)
     p.set_defaults(handler=_cmd_train)

@@ -28,7 +28,7 @@ if [[ -n "${SMALL:-}" ]]; then
     VOCODER_STEPS=2; CLEANER_STEPS=2; FINETUNE_STEPS=2
     TTS_LANGUAGES="en_us fr_fr"
     TTS_ARGS="--config tiny --steps 2 --batch-size 2 --seed $SEED"
-    TTS_SENTENCES=1; EVAL_LANGUAGES="en_us sw_ke"; EVAL_LIMIT=1
+    TTS_SENTENCES=1; EVAL_LANGUAGES="en_us sw_ke"; EVAL_LIMIT=1; TTS_WARMUP=1
 else
     PER_LANGUAGE=${PER_LANGUAGE:-150}
     ASR_ARGS="--model embedded --steps ${ASR_STEPS:-1400} --batch-size 16 --lr 1.5e-3"
@@ -39,13 +39,13 @@ else
     RESTORER="--model embedded --batch-size 8 --segment-seconds 1.5 --save-every 250"
     RESTORER+=" --val-every 500"
     VOCODER_STEPS=${VOCODER_STEPS:-1200}; CLEANER_STEPS=${CLEANER_STEPS:-1500}
-    FINETUNE_STEPS=${FINETUNE_STEPS:-300}
+    FINETUNE_STEPS=${FINETUNE_STEPS:-400}
     # The voice speaks the demo's seen languages (corpus.languages.DEMO_LANGUAGES).
     TTS_LANGUAGES=$($PY -c "
 from corpus.languages import DEMO_LANGUAGES, HELD_OUT_LANGUAGES
 print(*(c for c in DEMO_LANGUAGES if c not in HELD_OUT_LANGUAGES))")
-    TTS_ARGS="--config embedded --steps ${TTS_STEPS:-800} --batch-size 16 --seed $SEED"
-    TTS_SENTENCES=5; EVAL_LANGUAGES=all; EVAL_LIMIT=${EVAL_LIMIT:-3}
+    TTS_ARGS="--config embedded --steps ${TTS_STEPS:-600} --batch-size 8 --seed $SEED"
+    TTS_SENTENCES=5; EVAL_LANGUAGES=all; EVAL_LIMIT=${EVAL_LIMIT:-3}; TTS_WARMUP=100
 fi
 SHIP=${SHIP:-.}  # where ship-* write the package's weights folders (the repository root)
 ADVERSARIAL_FROM=${ADVERSARIAL_FROM:-1000000000}
@@ -106,7 +106,7 @@ for step in "$@"; do
                 data="$OUT/tts-data/degraded"; [[ $arm == restored ]] && data="$OUT/tts-data/restored"
                 # shellcheck disable=SC2086
                 $FLEURSR tts train --data "$data" --out "$OUT/tts/$arm/model" $TTS_ARGS \
-                    > "$OUT/tts-$arm.log" 2>&1 &
+                    --warmup-steps "$TTS_WARMUP" --save-every 100 > "$OUT/tts-$arm.log" 2>&1 &
                 pids+=($!)
             done
             for pid in "${pids[@]}"; do wait "$pid"; done

@@ -202,6 +202,22 @@ def test_untrained_wavefit_returns_its_gain_adjusted_initial_noise(mel):
         torch.testing.assert_close(out, start, rtol=1e-4, atol=1e-6)
 
 
+def test_griffin_lim_start_is_closer_to_the_mel_than_shaped_noise(mel):
+    target = torch.stack([tone(0.5, 150.0), tone(0.5, 230.0)])
+    cond = mel(target).transpose(1, 2)
+    distances = {}
+    for start in ("noise", "griffin-lim"):
+        vocoder = WaveFit(WaveFitConfig.tiny(start=start)).eval()
+        with torch.no_grad():
+            y = vocoder.gain_adjust(vocoder.initial_noise(cond, seeded(1)), cond)
+            distances[start] = float(
+                (mel(y)[..., : cond.shape[1]] - cond.transpose(1, 2)).abs().mean()
+            )
+    assert distances["griffin-lim"] < 0.7 * distances["noise"], distances
+    with pytest.raises(ValueError, match="start"):
+        WaveFitConfig.tiny(start="zeros")
+
+
 def test_training_lowers_stft_loss(mel):
     """40 Adam steps on two fixed tones (fixed initial noise) cut the multi-resolution STFT loss;
     over 12 initial seeds the ratio below stayed at or under 0.73 (the first step overshoots)."""
