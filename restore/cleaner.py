@@ -81,8 +81,10 @@ def cleaner_loss(
     diff = (pred - target) * m
     l1 = diff.abs().sum() / n
     l2 = diff.pow(2).sum() / n
+    # + eps inside the root: an untouched item (the simulator leaves a share clean) fed to an
+    # untrained cleaner (zero correction) gives diff == 0, where sqrt's gradient is infinite
     sc = (
-        diff.pow(2).sum(dim=(1, 2)).sqrt()
+        diff.pow(2).sum(dim=(1, 2)).add(1e-12).sqrt()
         / (target * m).pow(2).sum(dim=(1, 2)).sqrt().clamp_min(1e-6)
     ).mean()
     total = l1 + l2 + sc
