@@ -24,6 +24,7 @@ if [[ -n "${SMALL:-}" ]]; then
     PER_LANGUAGE=${PER_LANGUAGE:-3}
     TRAIN_LANGUAGES="en_us fr_fr hi_in"
     ASR_ARGS="--model tiny --steps 4 --batch-size 2 --eval-every 4 --save-every 4 --warmup-steps 1"
+    ASR2_ARGS="--model tiny --steps 2 --batch-size 2 --eval-every 2 --save-every 2 --warmup-steps 1"
     RESTORER="--model tiny --batch-size 2 --save-every 2 --val-every 2"
     VOCODER_STEPS=2; CLEANER_STEPS=2; FINETUNE_STEPS=2
     TTS_LANGUAGES="en_us fr_fr"
@@ -31,8 +32,12 @@ if [[ -n "${SMALL:-}" ]]; then
     TTS_SENTENCES=1; EVAL_LANGUAGES="en_us sw_ke"; EVAL_LIMIT=1; TTS_WARMUP=1
 else
     PER_LANGUAGE=${PER_LANGUAGE:-150}
-    ASR_ARGS="--model embedded --steps ${ASR_STEPS:-1400} --batch-size 16 --lr 1.5e-3"
+    # Two phases: noise-augmented (recognize degraded originals), then clean audio with a fresh
+    # learning-rate schedule (CTC's blank plateau; see docs/embedded-models.md).
+    ASR_ARGS="--model embedded --steps ${ASR_STEPS:-800} --batch-size 16 --lr 1.5e-3"
     ASR_ARGS+=" --warmup-steps 200 --eval-every 200 --save-every 200"
+    ASR2_ARGS="--model embedded --steps ${ASR2_STEPS:-600} --batch-size 16 --lr 1.5e-3"
+    ASR2_ARGS+=" --warmup-steps 50 --eval-every 200 --save-every 100"
     # The restorer on CPU: 1.5 s crops, batch 8, spectral losses only (the adversarial terms'
     # multi-resolution discriminator costs ~20 s a step on one core; set ADVERSARIAL_FROM to
     # a step below VOCODER_STEPS where a GPU makes them affordable).
@@ -70,11 +75,14 @@ for step in "$@"; do
             # shellcheck disable=SC2086
             $FLEURSR corpus synth --out "$OUT/clean" --languages $TRAIN_LANGUAGES \
                 --per-language "$PER_LANGUAGE" --seed "$SEED" ;;
-        asr)  # the embedded character CTC ASR, noise-augmented; resumes from $OUT/asr
+        asr)  # the embedded character CTC ASR: noise-augmented, then on clean audio; resumes
             # shellcheck disable=SC2086
-            $FLEURSR train asr --corpus "$OUT/clean" --out "$OUT/asr" --seed "$SEED" $ASR_ARGS ;;
+            $FLEURSR train asr --corpus "$OUT/clean" --out "$OUT/asr" --seed "$SEED" $ASR_ARGS
+            # shellcheck disable=SC2086
+            $FLEURSR train asr --corpus "$OUT/clean" --out "$OUT/asr2" --init "$OUT/asr" \
+                --seed "$SEED" --augment none $ASR2_ARGS ;;
         ship-asr)  # the trained ASR into the package
-            ship "$OUT/asr" "$SHIP/quality/asr/weights/embedded" ;;
+            ship "$OUT/asr2" "$SHIP/quality/asr/weights/embedded" ;;
         vocoder)  # restorer stage 1: WaveFit renders clean log-mels
             # shellcheck disable=SC2086
             $FLEURSR train vocoder --corpus "$OUT/clean" --out "$OUT/vocoder" --seed "$SEED" \
@@ -113,7 +121,7 @@ for step in "$@"; do
             # shellcheck disable=SC2086
             $FLEURSR tts compare --original "$OUT/tts-data/degraded" \
                 --restored "$OUT/tts-data/restored" --out "$OUT/tts" $TTS_ARGS \
-                --vocoder "$OUT/restorer" --asr "$OUT/asr" --per-language "$TTS_SENTENCES" ;;
+                --vocoder "$OUT/restorer" --asr "$OUT/asr2" --per-language "$TTS_SENTENCES" ;;
         ship-tts)  # the voice trained on the restored corpus into the package
             ship "$OUT/tts/restored/model" "$SHIP/tts/weights/embedded" ;;
         eval-data)  # the results' corpus: every embedded language (held-out ones too), same
@@ -128,7 +136,7 @@ from corpus.languages import EMBEDDED_LANGUAGES; print(*EMBEDDED_LANGUAGES)")
         evaluate)  # the README's results table: test split, seen vs held-out languages
             # shellcheck disable=SC2086
             $FLEURSR evaluate "$OUT/eval/degraded" --out "$OUT/eval/results" \
-                --model "$OUT/restorer" --asr "$OUT/asr" --held-out $HELD_OUT \
+                --model "$OUT/restorer" --asr "$OUT/asr2" --held-out $HELD_OUT \
                 --limit "$EVAL_LIMIT" ;;
         languages)  # what the models train on, and what they never see
             echo "train: $TRAIN_LANGUAGES"
