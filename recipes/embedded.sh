@@ -49,9 +49,14 @@ else
     TTS_LANGUAGES=$($PY -c "
 from corpus.languages import DEMO_LANGUAGES, HELD_OUT_LANGUAGES
 print(*(c for c in DEMO_LANGUAGES if c not in HELD_OUT_LANGUAGES))")
-    TTS_ARGS="--config embedded --steps ${TTS_STEPS:-600} --batch-size 8 --seed $SEED"
-    TTS_SENTENCES=5; EVAL_LANGUAGES=all; EVAL_LIMIT=${EVAL_LIMIT:-3}; TTS_WARMUP=100
+    TTS_ARGS="--config embedded --steps ${TTS_STEPS:-400} --batch-size 8 --seed $SEED"
+    TTS_SENTENCES=5; EVAL_LANGUAGES=all; EVAL_LIMIT=${EVAL_LIMIT:-2}; TTS_WARMUP=100
 fi
+# The restorer that ships and that the TTS data and the results use: the cleaner stage's
+# checkpoint. On CPU budgets the fine-tune stage (400 steps, spectral losses only) made both the
+# log-mel distance and DNSMOS worse (docs/embedded-models.md); with a GPU and adversarial
+# losses, run `finetune` and set SHIPPED_RESTORER=$OUT/restorer.
+RESTORER_DIR=${SHIPPED_RESTORER:-$OUT/cleaner}
 SHIP=${SHIP:-.}  # where ship-* write the package's weights folders (the repository root)
 ADVERSARIAL_FROM=${ADVERSARIAL_FROM:-1000000000}
 
@@ -98,7 +103,7 @@ for step in "$@"; do
                 --init "$OUT/cleaner" --on cleaned --steps "$FINETUNE_STEPS" --lr 3e-4 \
                 --adversarial-from "$ADVERSARIAL_FROM" $RESTORER ;;
         ship-restorer)  # the restorer into the package (float16 weights)
-            ship "$OUT/restorer" "$SHIP/restore/weights/embedded" ;;
+            ship "$RESTORER_DIR" "$SHIP/restore/weights/embedded" ;;
         tts-data)  # the TTS corpora: the voice's languages of the same corpus (same seed, same
             # utterances), their degraded twin, and the twin restored by the trained restorer
             # shellcheck disable=SC2086
@@ -106,7 +111,7 @@ for step in "$@"; do
                 --per-language "$PER_LANGUAGE" --seed "$SEED"
             $FLEURSR degrade "$OUT/tts-data/clean" "$OUT/tts-data/degraded" --seed "$SEED"
             $FLEURSR restore-corpus "$OUT/tts-data/degraded" "$OUT/tts-data/restored" \
-                --model "$OUT/restorer" ;;
+                --model "$RESTORER_DIR" ;;
         tts)  # the same voice trained on the degraded and on the restored corpus (side by side),
             # then compared on held-out sentences (the shipped WaveFit renders both)
             pids=()
@@ -121,7 +126,7 @@ for step in "$@"; do
             # shellcheck disable=SC2086
             $FLEURSR tts compare --original "$OUT/tts-data/degraded" \
                 --restored "$OUT/tts-data/restored" --out "$OUT/tts" $TTS_ARGS \
-                --vocoder "$OUT/restorer" --asr "$OUT/asr2" --per-language "$TTS_SENTENCES" ;;
+                --vocoder "$RESTORER_DIR" --asr "$OUT/asr2" --per-language "$TTS_SENTENCES" ;;
         ship-tts)  # the voice trained on the restored corpus into the package
             ship "$OUT/tts/restored/model" "$SHIP/tts/weights/embedded" ;;
         eval-data)  # the results' corpus: every embedded language (held-out ones too), same
@@ -136,7 +141,7 @@ from corpus.languages import EMBEDDED_LANGUAGES; print(*EMBEDDED_LANGUAGES)")
         evaluate)  # the README's results table: test split, seen vs held-out languages
             # shellcheck disable=SC2086
             $FLEURSR evaluate "$OUT/eval/degraded" --out "$OUT/eval/results" \
-                --model "$OUT/restorer" --asr "$OUT/asr2" --held-out $HELD_OUT \
+                --model "$RESTORER_DIR" --asr "$OUT/asr2" --held-out $HELD_OUT \
                 --limit "$EVAL_LIMIT" ;;
         languages)  # what the models train on, and what they never see
             echo "train: $TRAIN_LANGUAGES"

@@ -38,7 +38,7 @@ def test_smallest_recipe_runs_every_step_and_ships_loadable_checkpoints(tmp_path
     # Shipped: float16 weights that load into the float32 models, every tensor equal to the
     # trained one rounded to float16.
     for trained, shipped in [("asr2", "quality/asr/weights/embedded"),
-                             ("restorer", "restore/weights/embedded"),
+                             ("cleaner", "restore/weights/embedded"),
                              ("tts/restored/model", "tts/weights/embedded")]:  # fmt: skip
         full, half = (
             load_file(str(d / "model.safetensors")) for d in (out / trained, ship / shipped)
