@@ -49,7 +49,7 @@ else
     TTS_LANGUAGES=$($PY -c "
 from corpus.languages import DEMO_LANGUAGES, HELD_OUT_LANGUAGES
 print(*(c for c in DEMO_LANGUAGES if c not in HELD_OUT_LANGUAGES))")
-    TTS_ARGS="--config embedded --steps ${TTS_STEPS:-400} --batch-size 8 --seed $SEED"
+    TTS_ARGS="--config embedded --steps ${TTS_STEPS:-200} --batch-size 8 --seed $SEED"
     TTS_SENTENCES=5; EVAL_LANGUAGES=all; EVAL_LIMIT=${EVAL_LIMIT:-2}; TTS_WARMUP=100
 fi
 # The restorer that ships and that the TTS data and the results use: the cleaner stage's
@@ -126,7 +126,8 @@ for step in "$@"; do
             # shellcheck disable=SC2086
             $FLEURSR tts compare --original "$OUT/tts-data/degraded" \
                 --restored "$OUT/tts-data/restored" --out "$OUT/tts" $TTS_ARGS \
-                --vocoder "$RESTORER_DIR" --asr "$OUT/asr2" --per-language "$TTS_SENTENCES" ;;
+                --vocoder "$RESTORER_DIR" --asr "$OUT/asr2" --per-language "$TTS_SENTENCES" \
+                --mos dnsmos-fast ;;
         ship-tts)  # the voice trained on the restored corpus into the package
             ship "$OUT/tts/restored/model" "$SHIP/tts/weights/embedded" ;;
         eval-data)  # the results' corpus: every embedded language (held-out ones too), same
@@ -142,7 +143,7 @@ from corpus.languages import EMBEDDED_LANGUAGES; print(*EMBEDDED_LANGUAGES)")
             # shellcheck disable=SC2086
             $FLEURSR evaluate "$OUT/eval/degraded" --out "$OUT/eval/results" \
                 --model "$RESTORER_DIR" --asr "$OUT/asr2" --held-out $HELD_OUT \
-                --limit "$EVAL_LIMIT" ;;
+                --limit "$EVAL_LIMIT" --mos dnsmos-fast ;;
         languages)  # what the models train on, and what they never see
             echo "train: $TRAIN_LANGUAGES"
             echo "held out: $HELD_OUT" ;;
