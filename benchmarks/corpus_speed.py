@@ -15,9 +15,9 @@ import time
 import numpy as np
 from results_io import write_result
 
-from corpus.degrade import KIND_ORDER, PRESETS, ChainConfig, degrade
-from corpus.espeak import espeak_available
-from corpus.testing import speech_like
+from fleursr.corpus.testing import speech_like
+from fleursr.degrade import KIND_ORDER, PRESETS, ChainConfig, degrade
+from fleursr.synth.espeak import espeak_available
 
 SR = 16000
 
@@ -34,8 +34,8 @@ def time_chain(config: ChainConfig, waves: list[np.ndarray], pool: list[np.ndarr
 def time_synth(n: int) -> float:
     import tempfile
 
-    from corpus.manifest import Corpus
-    from corpus.synth import synth_corpus
+    from fleursr.corpus.manifest import Corpus
+    from fleursr.synth.corpus import synth_corpus
 
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

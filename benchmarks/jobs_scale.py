@@ -29,9 +29,9 @@ RESULTS = Path(__file__).parent / "results" / "jobs_scale.json"
 
 
 def make_inputs(root: Path, utterances: int, seconds: float, size: str) -> tuple[Path, Path]:
-    from corpus.testing import make_corpus
-    from restore.config import restorer_config
-    from restore.model import Restorer
+    from fleursr.corpus.testing import make_corpus
+    from fleursr.restore.config import restorer_config
+    from fleursr.restore.model import Restorer
 
     corpus = root / f"corpus-{utterances}"
     if not (corpus / "manifest.parquet").exists():
@@ -49,9 +49,9 @@ def child(mode: str, corpus: str, model: str, workers: int, out: str) -> dict:
     if mode == "loop":
         import torch
 
-        from corpus.audio import encode_flac
-        from corpus.manifest import Corpus
-        from restore.apply import load_restorer
+        from fleursr.corpus.audio import encode_flac
+        from fleursr.corpus.manifest import Corpus
+        from fleursr.restore.apply import load_restorer
 
         torch.set_num_threads(workers)
         restorer, src, seconds = load_restorer(model), Corpus(corpus), 0.0
@@ -60,8 +60,8 @@ def child(mode: str, corpus: str, model: str, workers: int, out: str) -> dict:
             encode_flac(restorer.restore(wave, sr)[0], restorer.sample_rate)
             seconds += len(wave) / sr
     else:
-        from jobs.cluster import ClusterOptions
-        from jobs.pipeline import JobOptions, restore_corpus
+        from fleursr.jobs.batch.cluster import ClusterOptions
+        from fleursr.jobs.batch.pipeline import JobOptions, restore_corpus
 
         options = JobOptions(cluster=ClusterOptions(workers=workers, verbose=False,
                                                     dashboard=False), progress=False)  # fmt: skip

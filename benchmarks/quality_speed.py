@@ -23,9 +23,9 @@ from collections.abc import Callable
 import torch
 from results_io import write_result
 
-from corpus.testing import speech_like
-from quality.asr.embedded import EmbeddedASR, EmbeddedASRConfig, vocab_from_texts
-from quality.mos import DNSMOS
+from fleursr.corpus.testing import speech_like
+from fleursr.quality.asr.embedded import EmbeddedASR, EmbeddedASRConfig, vocab_from_texts
+from fleursr.quality.mos import DNSMOS
 
 
 def best_wall(fn: Callable[[], object], repeats: int, cuda: bool = False) -> float:

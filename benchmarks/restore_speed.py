@@ -15,8 +15,8 @@ import time
 import torch
 from results_io import write_result
 
-from restore.config import restorer_config
-from restore.model import Restorer
+from fleursr.restore.config import restorer_config
+from fleursr.restore.model import Restorer
 
 
 def build(size: str, device: torch.device) -> Restorer:
@@ -25,7 +25,7 @@ def build(size: str, device: torch.device) -> Restorer:
     if config.features["kind"] == "ssl":  # random weights of w2v-BERT 2.0's shape, no download
         from transformers import SeamlessM4TFeatureExtractor, Wav2Vec2BertConfig, Wav2Vec2BertModel
 
-        from restore.features import SSLFeatures
+        from fleursr.restore.features import SSLFeatures
 
         encoder = Wav2Vec2BertModel(Wav2Vec2BertConfig())
         features = SSLFeatures.from_model(encoder, SeamlessM4TFeatureExtractor(),

@@ -7,7 +7,7 @@ duration predictor's output set to ~6 frames a character (the speaking rate of t
 corpus) so the output has a realistic length; the acoustic model alone, then with the vocoder
 (WaveFit of a random restoration model of the same size, and Griffin-Lim). RTF = wall seconds
 per second of audio, from the fastest timed run after one warm-up run. CPU (torch's default
-thread count) always; CUDA too when present (bf16 autocast in training, as ``tts.train``).
+thread count) always; CUDA too when present (bf16 autocast in training, as ``fleursr.tts.train``).
 
     .venv/bin/python benchmarks/tts_speed.py [--sizes tiny embedded] [--repeats 5]
 """
@@ -23,11 +23,12 @@ from pathlib import Path
 import torch
 from results_io import write_result
 
-from restore.config import restorer_config
-from restore.model import Restorer
-from tts.config import tts_config
-from tts.model import TTSModel
-from tts.vocoder import GriffinLimVocoder, WaveFitMelVocoder
+from fleursr.jobs.vocoders import restorer_vocoder
+from fleursr.restore.config import restorer_config
+from fleursr.restore.model import Restorer
+from fleursr.tts.config import tts_config
+from fleursr.tts.model import TTSModel
+from fleursr.tts.vocoder import GriffinLimVocoder
 
 VOCAB, LANGUAGES, SPEAKERS = 120, 24, 96
 SENTENCE_CHARS = 100
@@ -87,7 +88,7 @@ def synthesis_rtf(model: TTSModel, size: str, device: str, repeats: int, tmp: Pa
     audio = int(frames[0]) * cfg.hop_length / cfg.sample_rate
     acoustic = fastest(lambda: model.synthesize(tokens, tlen, ids, ids), repeats, device) / audio
     Restorer(restorer_config(size).to_dict()).save_pretrained(tmp / size)
-    wavefit = WaveFitMelVocoder(str(tmp / size), cfg, device)
+    wavefit = restorer_vocoder(str(tmp / size), cfg, device)
     mels = [mel[0, : int(frames[0])].float().cpu().numpy()]
     voc = fastest(lambda: wavefit(mels), repeats, device) / audio
     griffin_lim = GriffinLimVocoder(cfg)

@@ -18,7 +18,7 @@ import time
 import torch
 from results_io import write_result
 
-from restore.wavefit import WaveFit, WaveFitConfig
+from fleursr.restore.wavefit import WaveFit, WaveFitConfig
 
 CONDITIONING = {
     "mel": {},

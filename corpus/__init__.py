@@ -1,6 +1,6 @@
 """The data model every fleursr stage shares: utterances, manifests, audio I/O, readers."""
 
-from corpus.audio import (
+from fleursr.corpus.audio import (
     AudioError,
     CorruptAudioError,
     EmptyAudioError,
@@ -12,8 +12,8 @@ from corpus.audio import (
     resample,
     write_audio,
 )
-from corpus.manifest import Corpus, write_manifest
-from corpus.record import Utterance
+from fleursr.corpus.manifest import Corpus, write_manifest
+from fleursr.corpus.record import Utterance
 
 __all__ = [
     "AudioError",

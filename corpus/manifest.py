@@ -18,8 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from corpus.audio import read_audio
-from corpus.record import SCORE_PREFIX, Utterance
+from fleursr.corpus.audio import AudioError, read_audio
+from fleursr.corpus.record import SCORE_PREFIX, Utterance
 
 MANIFEST_NAME = "manifest.parquet"
 
@@ -210,6 +210,20 @@ class Corpus:
             other = Corpus(self.resolve(root))
             return other.load_audio(other.get(uid), target_sr=target_sr)
         return read_audio(self.resolve(reference), target_sr=target_sr)
+
+    def load_column(
+        self, utt: Utterance, column: str = "path", target_sr: int | None = None
+    ) -> tuple[np.ndarray, int]:
+        """The audio that column ``column`` of ``utt`` names: ``path`` is the utterance's own
+        audio (embedded bytes or its file, :meth:`load_audio`); any other column holds a
+        reference (``original_path``, ``clean_path``: :meth:`load_reference`). Raises
+        AudioError, also where the row has nothing in that column."""
+        if column == "path":
+            return self.load_audio(utt, target_sr=target_sr)
+        reference = utt.extra.get(column)
+        if not reference:
+            raise AudioError(f"{self.manifest}[{utt.id}]", f"no {column!r} audio")
+        return self.load_reference(reference, target_sr=target_sr)
 
     def summary(self) -> dict:
         """Counts per language and split, hours, speakers (reads only the small columns)."""

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from scipy import signal
 
-from corpus.audio import write_audio
-from corpus.manifest import write_manifest
-from corpus.record import Utterance
+from fleursr.corpus.audio import write_audio
+from fleursr.corpus.manifest import write_manifest
+from fleursr.corpus.record import Utterance
 
 
 def speech_like(
@@ -55,7 +55,7 @@ def make_corpus(
     embed: bool = False,
 ) -> Path:
     """Write a tiny corpus (FLAC files, or embedded bytes) with a manifest; returns the root."""
-    from corpus.audio import encode_flac
+    from fleursr.corpus.audio import encode_flac
 
     root = Path(root)
     rows = []

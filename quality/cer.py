@@ -1,7 +1,8 @@
 """Character error rate with the project's one text normalizer.
 
 CER = (substitutions + deletions + insertions) / reference characters, counted by jiwer after
-``corpus.text.normalize_text`` (NFKC, lower case, punctuation removed, digits and combining marks
+``fleursr.corpus.text.normalize_text`` (NFKC, lower case, punctuation removed, digits and combining
+marks
 kept, whitespace collapsed; spaces count as characters). Over a language or a corpus the rate
 is total edits over total reference characters, not a mean of per-utterance rates.
 """
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import jiwer
 
-from corpus.text import normalize_text
+from fleursr.corpus.text import normalize_text
 
 
 @dataclass(frozen=True)

@@ -15,17 +15,17 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 
-from corpus.record import STATUS_DROPPED, STATUS_ERROR, STATUS_KEPT, Utterance
+from fleursr.corpus.config import Config
+from fleursr.corpus.record import STATUS_DROPPED, STATUS_ERROR, STATUS_KEPT, Utterance
 
 
 @dataclass
-class FilterRules:
+class FilterRules(Config):
     max_cer_restored: float | None = 0.25  # NeMo: 10..25 % is "good"
     max_cer_increase: float | None = 0.05  # restored CER minus original CER (FLEURS-R: close)
     min_mos_restored: float | None = 3.0  # Emilia keeps DNSMOS OVRL >= 3.0
@@ -34,17 +34,6 @@ class FilterRules:
     max_duration: float | None = 30.0
     mos: str = "dnsmos_ovrl"  # which predicted MOS the MOS rules read
     cer: str = "cer"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> FilterRules:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise KeyError(f"unknown filter rules {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**data)
 
     @classmethod
     def load(cls, path: str | os.PathLike | None) -> FilterRules:
@@ -108,7 +97,7 @@ def filter_counts(utts: Iterable[Utterance]) -> dict[str, dict[str, int]]:
 def filter_corpus(run_dir: str | os.PathLike, rules: FilterRules) -> dict[str, dict[str, int]]:
     """Apply ``rules`` to a scored run directory in place (the manifest is rewritten atomically
     with ``status`` kept/dropped and ``filter_reasons``); returns :func:`filter_counts`."""
-    from corpus.manifest import Corpus, write_manifest
+    from fleursr.corpus.manifest import Corpus, write_manifest
 
     corpus = Corpus(run_dir)
     write_manifest(corpus.root, apply_rules(corpus, rules))

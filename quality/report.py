@@ -19,9 +19,9 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from corpus.audio import AudioError, write_audio
-from corpus.manifest import Corpus
-from quality.cer import cer_by_language
+from fleursr.corpus.audio import AudioError, write_audio
+from fleursr.corpus.manifest import Corpus
+from fleursr.quality.cer import cer_by_language
 
 MOS = "dnsmos_ovrl"
 

@@ -16,23 +16,14 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from corpus.audio import AudioError
-from corpus.manifest import Corpus, write_manifest
-from corpus.record import Utterance
-from quality.asr.base import ASR
-from quality.cer import cer
-from quality.mos.base import MOSPredictor
+from fleursr.corpus.audio import AudioError
+from fleursr.corpus.manifest import Corpus, write_manifest
+from fleursr.corpus.record import Utterance
+from fleursr.quality.asr.base import ASR
+from fleursr.quality.cer import cer
+from fleursr.quality.mos.base import MOSPredictor
 
 SCORE_RATE = 16000  # DNSMOS and the ASR backends all work at 16 kHz
-
-
-def _load(corpus: Corpus, utt: Utterance, audio: str) -> np.ndarray:
-    if audio == "path":
-        return corpus.load_audio(utt, target_sr=SCORE_RATE)[0]
-    reference = utt.extra.get(audio)
-    if not reference:
-        raise AudioError(f"{corpus.manifest}[{utt.id}]", f"no {audio!r} to score")
-    return corpus.load_reference(reference, target_sr=SCORE_RATE)[0]
 
 
 def score_batch(
@@ -65,7 +56,7 @@ def _scored(
             if not utt.ok:
                 continue
             try:
-                waves.append(_load(corpus, utt, audio))
+                waves.append(corpus.load_column(utt, audio, SCORE_RATE)[0])
                 ready.append(utt)
             except AudioError as err:
                 batch[i] = utt.with_error(err)

@@ -8,7 +8,7 @@
 # Run as in the README's results (2 CPU cores, every training at OMP_NUM_THREADS=1): `asr` in
 # one process, `vocoder cleaner finetune` in another, then `tts-data tts`, then the rest.
 #
-# Languages held out of all training (corpus.languages.HELD_OUT_LANGUAGES: sw_ke, uk_ua,
+# Languages held out of all training (fleursr.corpus.languages.HELD_OUT_LANGUAGES: sw_ke, uk_ua,
 # ur_pk, ms_my) so the results include languages the models never heard.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +16,9 @@ PY=${PY:-.venv/bin/python}
 FLEURSR=${FLEURSR:-.venv/bin/fleursr}
 OUT=${OUT:-runs/embedded}
 SEED=${SEED:-1234}
-HELD_OUT=$($PY -c "from corpus.languages import HELD_OUT_LANGUAGES as h; print(*h)")
+HELD_OUT=$($PY -c "from fleursr.corpus.languages import HELD_OUT_LANGUAGES as h; print(*h)")
 TRAIN_LANGUAGES=$($PY -c "
-from corpus.languages import EMBEDDED_LANGUAGES, HELD_OUT_LANGUAGES
+from fleursr.corpus.languages import EMBEDDED_LANGUAGES, HELD_OUT_LANGUAGES
 print(*(c for c in EMBEDDED_LANGUAGES if c not in HELD_OUT_LANGUAGES))")
 if [[ -n "${SMALL:-}" ]]; then
     PER_LANGUAGE=${PER_LANGUAGE:-3}
@@ -45,9 +45,9 @@ else
     RESTORER+=" --val-every 500"
     VOCODER_STEPS=${VOCODER_STEPS:-1200}; CLEANER_STEPS=${CLEANER_STEPS:-1500}
     FINETUNE_STEPS=${FINETUNE_STEPS:-400}
-    # The voice speaks the demo's seen languages (corpus.languages.DEMO_LANGUAGES).
+    # The voice speaks the demo's seen languages (fleursr.corpus.languages.DEMO_LANGUAGES).
     TTS_LANGUAGES=$($PY -c "
-from corpus.languages import DEMO_LANGUAGES, HELD_OUT_LANGUAGES
+from fleursr.corpus.languages import DEMO_LANGUAGES, HELD_OUT_LANGUAGES
 print(*(c for c in DEMO_LANGUAGES if c not in HELD_OUT_LANGUAGES))")
     TTS_ARGS="--config embedded --steps ${TTS_STEPS:-200} --batch-size 8 --seed $SEED"
     TTS_SENTENCES=5; EVAL_LANGUAGES=all; EVAL_LIMIT=${EVAL_LIMIT:-2}; TTS_WARMUP=100
@@ -134,7 +134,7 @@ for step in "$@"; do
             # seed, so the seen languages' test split is the one the models never trained on
             LANGS=$EVAL_LANGUAGES
             [[ $LANGS == all ]] && LANGS=$($PY -c "
-from corpus.languages import EMBEDDED_LANGUAGES; print(*EMBEDDED_LANGUAGES)")
+from fleursr.corpus.languages import EMBEDDED_LANGUAGES; print(*EMBEDDED_LANGUAGES)")
             # shellcheck disable=SC2086
             $FLEURSR corpus synth --out "$OUT/eval/clean" --languages $LANGS \
                 --per-language "$PER_LANGUAGE" --seed "$SEED"

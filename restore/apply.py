@@ -1,28 +1,31 @@
 """Restore a file, a folder of audio or a corpus directory on one machine.
 
 (The dask batch job over shards lives in ``jobs``; this is the single-machine path behind
-``fleursr restore``.) Bad files are reported by name and skipped: in a corpus they stay in the
-output manifest with ``status="error"``, so no utterance is lost.
+``fleursr restore``. A corpus is restored by :func:`fleursr.restore.corpus.restore_utterances`,
+as the batch job's shards are.) Bad files are reported by name and skipped: in a corpus they
+stay in the output manifest with ``status="error"``, so no utterance is lost.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tqdm import tqdm
 
-from corpus.audio import AudioError, read_audio, write_audio
-from corpus.manifest import MANIFEST_NAME, Corpus, write_manifest
-from corpus.nn.runtime import resolve_device
-from corpus.readers.folder import AUDIO_SUFFIXES
-from corpus.record import Utterance
-from restore.model import Restorer
+from fleursr.corpus.audio import AudioError, read_audio, write_audio
+from fleursr.corpus.manifest import MANIFEST_NAME, Corpus, write_manifest
+from fleursr.corpus.readers.folder import AUDIO_SUFFIXES
+from fleursr.corpus.record import Utterance
+from fleursr.nn.pretrained import shipped_checkpoint
+from fleursr.nn.runtime import resolve_device
+from fleursr.restore.corpus import restore_utterances
+from fleursr.restore.model import Restorer
 
-PACKAGED = Path(__file__).parent / "weights"
+CORPUS_CHUNK = 64  # corpus rows read at a time (and sorted by length for batching)
 
 
 @dataclass
@@ -46,17 +49,15 @@ class RestoreSummary:
         return "\n".join(lines)
 
 
+def shipped_restorer() -> Path:
+    """Directory of the restorer shipped in the package (``Restorer.shipped_dir``, the one place
+    to point elsewhere); ``FileNotFoundError`` saying what to do where none is installed."""
+    return shipped_checkpoint(Restorer.shipped_dir, Restorer.shipped_what, Restorer.shipped_hint)
+
+
 def load_restorer(model: str = "embedded", device: str = "auto") -> Restorer:
     """``embedded`` (the weights shipped in the package), a checkpoint directory, or a hub id."""
-    if model == "embedded":
-        path = PACKAGED / "embedded"
-        if not (path / "model.safetensors").exists():
-            raise FileNotFoundError(
-                "this installation ships no embedded restoration weights yet; train a model "
-                "(docs/restoration.md) and pass its directory with --model DIR"
-            )
-        model = str(path)
-    return Restorer.from_pretrained(model).to(resolve_device(device)).eval()
+    return Restorer.from_pretrained(model, device=resolve_device(device))
 
 
 def _restore_file(restorer: Restorer, src: Path, dst: Path, summary: RestoreSummary) -> None:
@@ -72,44 +73,22 @@ def _restore_file(restorer: Restorer, src: Path, dst: Path, summary: RestoreSumm
     summary.seconds_in += len(wave) / sr
 
 
-def _original(src: Corpus, utt: Utterance, out: Path) -> str:
-    """Where the original audio of ``utt`` is, for scoring it beside the restored one: a path
-    relative to the output run, or ``corpus_dir#id`` when the source embeds its audio."""
-    if utt.audio is not None:
-        return f"{src.root.resolve()}#{utt.id}"
-    return os.path.relpath(src.resolve(utt.path).resolve(), out.resolve())
+def _restore_corpus(restorer: Restorer, src: Corpus, out: Path, summary: RestoreSummary,
+                    progress: bool) -> None:  # fmt: skip
+    bar = tqdm(total=len(src), desc="restore", unit="utt", disable=not progress)
 
+    def rows() -> Iterator[Utterance]:
+        for chunk in src.iter_batches(CORPUS_CHUNK):
+            done, seconds = restore_utterances(restorer, src, chunk, out)
+            summary.files += len(done)
+            summary.restored += sum(u.ok for u in done)
+            summary.errors += [a.error or "" for b, a in zip(chunk, done) if b.ok and not a.ok]
+            summary.seconds_in += seconds
+            bar.update(len(chunk))
+            yield from done
 
-def _restore_corpus(
-    restorer: Restorer, src: Corpus, out: Path, summary: RestoreSummary, progress: bool
-) -> None:
-    done: list[Utterance] = []
-    for utt in tqdm(src, total=len(src), desc="restore", unit="utt", disable=not progress):
-        rel = f"audio/{utt.language}/{utt.split}/{utt.id}.flac"
-        twin = dataclasses.replace(
-            utt,
-            path=rel,
-            audio=None,
-            sampling_rate=restorer.sample_rate,
-            extra={**utt.extra, "original_path": _original(src, utt, out)},
-        )
-        summary.files += 1
-        if not utt.ok:
-            done.append(twin)
-            continue
-        try:
-            wave, sr = src.load_audio(utt)
-        except AudioError as err:
-            summary.errors.append(str(err))
-            done.append(twin.with_error(err))
-            continue
-        restored, out_sr = restorer.restore(wave, sr)
-        write_audio(out / rel, restored, out_sr)
-        twin.num_samples = len(restored)
-        done.append(twin)
-        summary.restored += 1
-        summary.seconds_in += len(wave) / sr
-    write_manifest(out, done)
+    write_manifest(out, rows())
+    bar.close()
 
 
 def restore_path(

@@ -2,6 +2,7 @@
 
 ``FeatureExtractor`` turns audio into frames, ``FeatureCleaner`` maps degraded frames to clean
 ones, ``Vocoder`` turns frames back into 24 kHz audio. ``Restorer`` composes one of each.
+``Vocoder`` is defined in ``fleursr.nn.vocoder`` because TTS renders with it too.
 Feature tensors are ``(batch, frames, dim)`` with ``(batch, frames)`` bool masks (True = valid).
 """
 
@@ -12,6 +13,8 @@ from typing import Any
 
 import torch
 from torch import nn
+
+from fleursr.nn.vocoder import Vocoder  # the role TTS shares: it lives on the lower floor
 
 
 class FeatureExtractor(nn.Module, ABC):
@@ -49,14 +52,24 @@ class FeatureCleaner(nn.Module, ABC):
         """``(batch, frames, dim)`` -> ``(batch, frames, dim)``."""
 
 
-class Vocoder(nn.Module, ABC):
-    """Features -> waveform at ``sample_rate``, ``hop_length`` output samples per frame."""
+__all__ = ["FeatureCleaner", "FeatureExtractor", "Vocoder", "check_batch"]
 
-    sample_rate: int
-    hop_length: int
 
-    @abstractmethod
-    def forward(
-        self, features: torch.Tensor, mask: torch.Tensor | None = None, steps: int | None = None
-    ) -> torch.Tensor:
-        """``(batch, frames, dim)`` -> ``(batch, frames * hop_length)`` audio."""
+def check_batch(
+    waves: torch.Tensor, lengths: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate ``(batch, samples)`` audio and lengths; trim padding beyond the longest row."""
+    if waves.dim() == 1:
+        waves = waves[None]
+    if waves.dim() != 2:
+        raise ValueError(f"expected audio of shape (batch, samples), got {tuple(waves.shape)}")
+    if lengths is None:
+        lengths = torch.full((waves.shape[0],), waves.shape[1], dtype=torch.long)
+    lengths = torch.as_tensor(lengths, device=waves.device).long().reshape(-1)
+    if lengths.shape[0] != waves.shape[0]:
+        raise ValueError(f"{lengths.shape[0]} lengths for a batch of {waves.shape[0]} rows")
+    if waves.shape[0] and (lengths.max() > waves.shape[1] or lengths.min() < 0):
+        raise ValueError(f"lengths must lie in [0, {waves.shape[1]}], got {lengths.tolist()}")
+    if waves.shape[0]:
+        waves = waves[:, : int(lengths.max())]
+    return waves, lengths

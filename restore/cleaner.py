@@ -8,18 +8,18 @@ between predicted and clean features (Miipher).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from corpus.nn import ConformerStack
-from restore.base import FeatureCleaner
+from fleursr.corpus.config import Config
+from fleursr.nn import ConformerStack
+from fleursr.restore.base import FeatureCleaner
 
 
 @dataclass
-class CleanerConfig:
+class CleanerConfig(Config):
     kind: str = "conformer"
     model_dim: int = 256
     depth: int = 4
@@ -27,17 +27,6 @@ class CleanerConfig:
     ff_mult: int = 4
     kernel_size: int = 15
     dropout: float = 0.1
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CleanerConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise KeyError(f"unknown cleaner settings {sorted(unknown)}; known: {sorted(known)}")
-        return cls(**data)
 
 
 class ConformerCleaner(FeatureCleaner):

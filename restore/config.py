@@ -7,15 +7,15 @@ width, hop and gain mode are derived from the feature extractor, so they never d
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from corpus.sizes import resolve_size
-from restore.cleaner import CleanerConfig
+from fleursr.corpus.config import Config, resolve_size
+from fleursr.restore.cleaner import CleanerConfig
 
 
 @dataclass
-class RestorerConfig:
+class RestorerConfig(Config):
     features: dict[str, Any] = field(default_factory=lambda: {"kind": "mel"})
     cleaner: CleanerConfig = field(default_factory=CleanerConfig)
     # WaveFit settings: ``size`` picks a preset, other keys override it; feature width, hop
@@ -27,20 +27,6 @@ class RestorerConfig:
     seed: int = 0  # WaveFit's initial noise: the same input always gives the same output
     half_precision: bool = True  # bf16 autocast on CUDA
     size: str = "custom"
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RestorerConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise KeyError(f"unknown restorer settings {sorted(unknown)}; known: {sorted(known)}")
-        data = dict(data)
-        if isinstance(data.get("cleaner"), dict):
-            data["cleaner"] = CleanerConfig.from_dict(data["cleaner"])
-        return cls(**data)
 
 
 def _sizes() -> dict[str, RestorerConfig]:

@@ -1,4 +1,4 @@
-"""Training pairs for restoration: clean speech, degraded on the fly by ``corpus.degrade``.
+"""Training pairs for restoration: clean speech, degraded on the fly by ``fleursr.degrade``.
 
 Each item is a random crop of a clean utterance, degraded with a seed derived from the run seed,
 the epoch and the index, so every run sees the same sequence and a resumed run sees what an
@@ -16,10 +16,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from corpus.audio import AudioError, resample
-from corpus.degrade import degrade, utterance_seed
-from corpus.manifest import Corpus
-from corpus.record import Utterance
+from fleursr.corpus.audio import AudioError, resample
+from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.record import Utterance
+from fleursr.degrade import degrade, utterance_seed
 
 
 @dataclass

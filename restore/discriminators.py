@@ -11,7 +11,7 @@ spectral convergence 2.5, log magnitude 2.5.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -19,14 +19,15 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
-from corpus.nn.spectral import stft_magnitude
+from fleursr.corpus.config import Config
+from fleursr.nn.spectral import stft_magnitude
 
 STFT_RESOLUTIONS = ((512, 128, 512), (1024, 256, 1024), (2048, 512, 2048))
 Outputs = tuple[list[torch.Tensor], list[list[torch.Tensor]]]
 
 
 @dataclass
-class DiscriminatorConfig:
+class DiscriminatorConfig(Config):
     """Periods and widths of the multi-period discriminator (HiFi-GAN: strides 3 then 1) and
     ``(n_fft, hop, win)`` resolutions and width of the multi-resolution one (UnivNet)."""
 
@@ -42,13 +43,6 @@ class DiscriminatorConfig:
     def __post_init__(self) -> None:
         self.periods, self.period_channels = tuple(self.periods), tuple(self.period_channels)
         self.resolutions = tuple(tuple(r) for r in self.resolutions)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DiscriminatorConfig:
-        return cls(**data)
 
     @classmethod
     def tiny(cls, **overrides: Any) -> DiscriminatorConfig:

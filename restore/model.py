@@ -1,7 +1,8 @@
 """The Restorer: features -> cleaner -> WaveFit vocoder, 24 kHz out, for audio of any shape.
 
 Inference code touches only this class. ``Restorer.from_pretrained(dir_or_hub_id)`` loads a
-checkpoint (``config.json`` + ``model.safetensors``; never a pickle), ``restore(wave, sr)``
+checkpoint (``config.json`` + ``model.safetensors``; never a pickle; ``fleursr.nn.pretrained``),
+``restore(wave, sr)``
 restores one recording of any rate, channel count, dtype and length, ``restore_batch`` sorts by
 length to cut padding. Audio longer than ``window_seconds`` goes through overlapping windows
 cross-faded with complementary raised-cosine ramps, so working memory does not grow with
@@ -17,20 +18,18 @@ from typing import Any
 
 import numpy as np
 import torch
-from huggingface_hub import ModelHubMixin, hf_hub_download
-from safetensors.torch import load_file, save_file
 from torch import nn
 
-from corpus.audio import as_float32, resample, to_mono
-from corpus.nn import lengths_to_mask
-from restore.base import FeatureExtractor
-from restore.cleaner import build_cleaner
-from restore.config import RestorerConfig
-from restore.features import MelFeatures, build_features
-from restore.wavefit import WaveFit, WaveFitConfig
+from fleursr.corpus.audio import as_float32, resample, to_mono
+from fleursr.nn import lengths_to_mask
+from fleursr.nn.pretrained import Pretrained
+from fleursr.restore.base import FeatureExtractor
+from fleursr.restore.cleaner import build_cleaner
+from fleursr.restore.config import RestorerConfig
+from fleursr.restore.features import MelFeatures, build_features
+from fleursr.restore.wavefit import WaveFit, WaveFitConfig
 
 OUTPUT_SAMPLE_RATE = 24000
-WEIGHTS_NAME = "model.safetensors"
 
 
 def build_vocoder(features: FeatureExtractor, cfg: RestorerConfig, out_sr: int) -> WaveFit:
@@ -54,14 +53,13 @@ def build_vocoder(features: FeatureExtractor, cfg: RestorerConfig, out_sr: int) 
     return WaveFit(getattr(WaveFitConfig, size)(**{**settings, **derived}))
 
 
-class Restorer(
-    nn.Module,
-    ModelHubMixin,
-    library_name="fleursr",
-    tags=["speech-restoration", "miipher", "wavefit"],
-    license="apache-2.0",
-):
+class Restorer(nn.Module, Pretrained):
     """Miipher-style speech restoration. ``config`` is a ``RestorerConfig`` as a dict."""
+
+    checkpoint_format = "fleursr-restorer"
+    shipped_dir = Path(__file__).parent / "weights" / "embedded"
+    shipped_what = "embedded restoration weights"
+    shipped_hint = "train a model (docs/restoration.md) and pass its directory with --model DIR"
 
     def __init__(self, config: dict[str, Any], features: FeatureExtractor | None = None) -> None:
         """``features`` replaces the extractor the config names (an in-memory encoder, e.g. for
@@ -202,49 +200,22 @@ class Restorer(
         return [r for r in results if r is not None]
 
     # ------------------------------------------------------------------------ checkpoints
-    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+    def pretrained_config(self) -> dict[str, Any]:
+        return {"model": self.cfg.to_dict()}
+
+    @classmethod
+    def from_pretrained_config(
+        cls, config: dict[str, Any], features: FeatureExtractor | None = None
+    ) -> Restorer:
+        if "model" not in config:
+            raise ValueError("restorer checkpoint config has no 'model' settings")
+        return cls(config["model"], features=features)
+
+    def pretrained_state(self) -> dict[str, torch.Tensor]:
         """Weights to save: everything but the feature extractor (log-mel has none; an SSL
         encoder is frozen and reloaded from its own hub id or path)."""
         return {
-            k: v.detach().contiguous()
+            k: v.detach().cpu().contiguous()
             for k, v in self.state_dict().items()
             if not k.startswith("features.")
         }
-
-    def _save_pretrained(self, save_directory: Path) -> None:
-        save_file(self.trainable_state_dict(), str(Path(save_directory) / WEIGHTS_NAME),
-                  metadata={"format": "pt", "library": "fleursr"})  # fmt: skip
-
-    @classmethod
-    def _from_pretrained(
-        cls, *, model_id: str, revision: str | None, cache_dir: str | Path | None,
-        force_download: bool, local_files_only: bool, token: str | bool | None,
-        map_location: str = "cpu", **model_kwargs: Any,
-    ) -> Restorer:  # fmt: skip
-        if "config" not in model_kwargs:
-            raise FileNotFoundError(f"{model_id}: no config.json: not a fleursr checkpoint")
-        model = cls(model_kwargs["config"])
-        path = Path(model_id) / WEIGHTS_NAME
-        if not Path(model_id).is_dir():
-            path = Path(
-                hf_hub_download(
-                    model_id, WEIGHTS_NAME, revision=revision, cache_dir=cache_dir,
-                    force_download=force_download, local_files_only=local_files_only, token=token,
-                )
-            )  # fmt: skip
-        elif not path.exists():
-            raise FileNotFoundError(f"{path}: checkpoint weights are missing")
-        model.load_weights(path, map_location)
-        return model.eval()
-
-    def load_weights(self, path: str | Path, map_location: str = "cpu") -> None:
-        """Load ``model.safetensors``; every trainable tensor must be there, nothing else."""
-        state = load_file(str(path), device=map_location)
-        expected = set(self.trainable_state_dict())
-        missing, unexpected = expected - set(state), set(state) - expected
-        if missing or unexpected:
-            raise ValueError(
-                f"{path}: weights do not match the config (missing {sorted(missing)[:5]}, "
-                f"unexpected {sorted(unexpected)[:5]})"
-            )
-        self.load_state_dict(state, strict=False)

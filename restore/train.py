@@ -13,35 +13,26 @@ restored, clean) to ``val/step_NNNNNN/``.
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_file, save_file
-from torch.utils.data import DataLoader
-from tqdm import tqdm
 
-from corpus.audio import write_audio
-from corpus.nn import lengths_to_mask, resolve_device, seed_everything
-from corpus.nn.checkpoint import (
-    has_training_state,
-    load_training_state,
-    save_training_state,
-    training_extra,
-)
-from corpus.nn.training import append_csv, endless
-from restore.cleaner import cleaner_loss
-from restore.config import restorer_config
-from restore.data import DegradedPairs, PairBatch, collate_pairs
-from restore.discriminators import (
+from fleursr.corpus.audio import write_audio
+from fleursr.nn import lengths_to_mask
+from fleursr.nn.trainer import Trainer, TrainerSettings, autocast, clipped_step
+from fleursr.restore.cleaner import cleaner_loss
+from fleursr.restore.config import restorer_config
+from fleursr.restore.data import DegradedPairs, PairBatch, collate_pairs
+from fleursr.restore.discriminators import (
     DiscriminatorConfig,
     WaveFitDiscriminator,
     discriminator_loss,
     generator_loss,
 )
-from restore.model import Restorer
+from fleursr.restore.model import Restorer
 
 DISC_NAME = "discriminator.safetensors"
 
@@ -112,14 +103,7 @@ class _Stage:
         return feats, lengths_to_mask(frames, feats.shape[1])
 
     def _update(self, opt: torch.optim.Optimizer, loss: torch.Tensor, params: list) -> None:
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, self.cfg.grad_clip)
-        opt.step()
-
-    def autocast(self) -> torch.autocast:
-        cuda = self.device.type == "cuda"
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=cuda)
+        clipped_step(opt, loss, params, self.cfg.grad_clip)
 
 
 class CleanerStage(_Stage):
@@ -134,7 +118,7 @@ class CleanerStage(_Stage):
     def step(self, batch: PairBatch, step: int) -> dict[str, float]:
         noisy, mask = self.features(batch.degraded, batch.lengths)
         clean, _ = self.features(batch.clean_in, batch.lengths)
-        with self.autocast():
+        with autocast(self.device):
             pred = self.model.cleaner(noisy, mask)
         loss, parts = cleaner_loss(pred.float(), clean, mask)
         self._update(self.opt, loss, self.params)
@@ -170,7 +154,7 @@ class VocoderStage(_Stage):
             feats, mask = self.features(batch.clean_in, batch.lengths)
         target = batch.clean_out
         adversarial = step >= self.cfg.adversarial_from
-        with self.autocast():
+        with autocast(self.device):
             fakes = [f.float() for f in self.model.vocoder(feats, mask, return_all=True)]
         parts: dict[str, float] = {"d_total": 0.0}  # same log columns before and after warm-up
         if adversarial:
@@ -184,60 +168,62 @@ class VocoderStage(_Stage):
         return parts
 
 
-def _train(stage_cls: type[_Stage], cfg: TrainConfig, name: str, progress: bool) -> Path:
-    if cfg.vocoder_input not in ("clean", "cleaned"):
-        raise ValueError(f"vocoder_input must be 'clean' or 'cleaned', got {cfg.vocoder_input!r}")
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
-    model = load_or_build(cfg, device).train()
-    model.features.eval()
-    stage = stage_cls(model, cfg, device)
-    start = 0
-    if has_training_state(out):
-        found = training_extra(out).get("stage")
-        if found != name:
-            raise ValueError(f"{out}: holds a {found!r} run, not {name!r}: use another --out, "
-                             "or --init to start from its weights")  # fmt: skip
-        start, _ = load_training_state(out, stage.optimizers())
-    kw = dict(input_sr=model.input_sample_rate, output_sr=model.sample_rate,
-              segment_seconds=cfg.segment_seconds, preset=cfg.preset, seed=cfg.seed)  # fmt: skip
-    data = DegradedPairs(cfg.corpus, split="train", **kw)
-    try:
-        val = DegradedPairs(cfg.corpus, split="dev", **{**kw, "seed": cfg.seed + 1})
-    except ValueError:
-        val = data
-    loader = DataLoader(data, batch_size=cfg.batch_size, shuffle=True, collate_fn=collate_pairs,
-                        num_workers=cfg.loader_workers, drop_last=len(data) >= cfg.batch_size,
-                        generator=torch.Generator().manual_seed(cfg.seed + start))  # fmt: skip
-    batches = endless(loader, data, start_epoch=start // max(1, len(loader)))
-    bar = tqdm(range(start, cfg.steps), desc=f"train {name}", unit="step", disable=not progress,
-               initial=start, total=cfg.steps)  # fmt: skip
-    t0 = time.perf_counter()
-    for step in bar:
-        parts = stage.step(next(batches).to(device), step)
-        done = step + 1
-        if done % cfg.log_every == 0 or done == cfg.steps:
-            row = {"step": done, "seconds": round(time.perf_counter() - t0, 2)}
-            append_csv(out / "train_log.csv", row | {k: round(v, 5) for k, v in parts.items()})
-            bar.set_postfix({k: f"{v:.3f}" for k, v in list(parts.items())[:3]})
-        if done % cfg.save_every == 0 or done == cfg.steps:
-            model.save_pretrained(out)
-            stage.save_extra(out)
-            save_training_state(out, done, stage.optimizers(),
-                                 {"stage": name, "config": asdict(cfg)})  # fmt: skip
-        if done % cfg.val_every == 0 or done == cfg.steps:
-            _validate(model, val, out, done, cfg.val_items)
-    return out
+class RestoreTrainer(Trainer):
+    """One stage of the recipe: the shared loop around a :class:`_Stage` named ``name``. Items
+    are crops of the train split, degraded on the fly; validation restores ``val_items`` dev
+    crops (the train split's when there is no dev split)."""
+
+    collate = staticmethod(collate_pairs)
+
+    def __init__(self, cfg: TrainConfig, stage_cls: type[_Stage], name: str) -> None:
+        if cfg.vocoder_input not in ("clean", "cleaned"):
+            raise ValueError(
+                f"vocoder_input must be 'clean' or 'cleaned', got {cfg.vocoder_input!r}"
+            )
+        super().__init__(TrainerSettings.of(cfg), cfg)
+        self.stage_cls, self.name, self.desc = stage_cls, name, f"train {name}"
+
+    def build(self) -> Restorer:
+        model = load_or_build(self.config, self.device).train()
+        model.features.eval()
+        self.stage = self.stage_cls(model, self.config, self.device)
+        return model
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return self.stage.optimizers()
+
+    def dataset(self) -> DegradedPairs:
+        cfg, model = self.config, self.model
+        kw = dict(input_sr=model.input_sample_rate, output_sr=model.sample_rate, seed=cfg.seed,
+                  segment_seconds=cfg.segment_seconds, preset=cfg.preset)  # fmt: skip
+        data = DegradedPairs(cfg.corpus, split="train", **kw)
+        try:
+            self.val = DegradedPairs(cfg.corpus, split="dev", **{**kw, "seed": cfg.seed + 1})
+        except ValueError:
+            self.val = data
+        return data
+
+    def train_step(self, batch: PairBatch, step: int) -> dict[str, float]:
+        return self.stage.step(batch, step)
+
+    def validate(self, step: int) -> None:
+        _validate(self.model, self.val, self.out, step, self.config.val_items)
+
+    def save(self, out: Path) -> None:
+        super().save(out)
+        self.stage.save_extra(out)
+
+    def foreign_state(self, found: Any) -> str:
+        return (f"{self.out}: holds a {found!r} run, not {self.name!r}: use another --out, "
+                "or --init to start from its weights")  # fmt: skip
 
 
 def train_cleaner(cfg: TrainConfig, progress: bool = True) -> Path:
     """Stage 2 of the recipe: train the feature cleaner; writes a checkpoint into ``cfg.out``."""
-    return _train(CleanerStage, cfg, "cleaner", progress)
+    return RestoreTrainer(cfg, CleanerStage, "cleaner").run(progress)
 
 
 def train_vocoder(cfg: TrainConfig, progress: bool = True) -> Path:
     """Stages 1 and 3: train WaveFit on clean (or cleaned) features."""
     name = "vocoder" if cfg.vocoder_input == "clean" else "vocoder-finetune"
-    return _train(VocoderStage, cfg, name, progress)
+    return RestoreTrainer(cfg, VocoderStage, name).run(progress)

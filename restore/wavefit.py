@@ -10,16 +10,17 @@ Features ``(batch, frames, dim)``, masks ``(batch, frames)`` True on valid frame
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from corpus.nn.conformer import sinusoidal_positions
-from corpus.nn.spectral import MelConfig, MelSpectrogram, mel_power
-from restore.base import Vocoder
+from fleursr.corpus.config import Config
+from fleursr.nn.conformer import sinusoidal_positions
+from fleursr.nn.spectral import MelConfig, MelSpectrogram, mel_power
+from fleursr.restore.base import Vocoder
 
 
 def derive_factors(hop_length: int, max_factor: int = 8) -> tuple[int, ...]:
@@ -37,7 +38,7 @@ def derive_factors(hop_length: int, max_factor: int = 8) -> tuple[int, ...]:
 
 
 @dataclass
-class WaveFitConfig:
+class WaveFitConfig(Config):
     """Settings of a :class:`WaveFit`; ``tiny``/``embedded``/``full`` give the three sizes."""
 
     cond_dim: int = 100
@@ -101,13 +102,6 @@ class WaveFitConfig:
         ratios = [math.prod(self.upsample_factors[:i]) for i in range(self.n_up + 1)]
         widths = [self.channels / r**self.width_decay for r in ratios]
         return [max(self.min_channels, 4 * round(w / 4)) for w in widths]
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> WaveFitConfig:
-        return cls(**{k: v for k, v in data.items() if k in {f.name for f in fields(cls)}})
 
     @classmethod
     def tiny(cls, **overrides: Any) -> WaveFitConfig:
@@ -246,6 +240,11 @@ class WaveFit(Vocoder):
             self.register_buffer("mel_to_linear", interp, persistent=False)
             # Griffin-Lim's magnitude: the filterbank's pseudo-inverse, clipped at zero
             self.register_buffer("mel_pinv", torch.linalg.pinv(fb), persistent=False)
+
+    @property
+    def mel_config(self) -> MelConfig | None:
+        """The log-mel it renders (gain="mel"); ``None`` when conditioned on SSL features."""
+        return self.config.mel if self.config.gain == "mel" else None
 
     def sample_mask(self, mask: torch.Tensor | None, wave: torch.Tensor) -> torch.Tensor:
         """``(batch, frames)`` frame mask -> ``(batch, samples)`` float sample mask."""

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from safetensors import safe_open
 
-from corpus.espeak import espeak_available
-from corpus.manifest import Corpus
-from corpus.synth import synth_corpus
-from corpus.twin import degrade_corpus
+from fleursr.corpus.manifest import Corpus
+from fleursr.degrade.twin import degrade_corpus
+from fleursr.synth.corpus import synth_corpus
+from fleursr.synth.espeak import espeak_available
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = {
@@ -47,10 +47,10 @@ def test_shipped_restorer_restores_unheard_speech_on_cpu(unheard):
     """24 kHz, the input's duration, finite, deterministic, faster than real time, and still the
     same utterance: each restored wave is nearer its own clean reference than the others' (how
     much nearer than the degraded input it gets is the results' question, not a test's)."""
-    from corpus.audio import resample
-    from corpus.nn import MelSpectrogram
-    from jobs.evaluate import _MEL, RATE, log_mel_distance
-    from restore.apply import load_restorer
+    from fleursr.corpus.audio import resample
+    from fleursr.jobs.experiments.evaluate import _MEL, RATE, log_mel_distance
+    from fleursr.nn import MelSpectrogram
+    from fleursr.restore.apply import load_restorer
 
     restorer = load_restorer("embedded", "cpu")
     degraded, clean = Corpus(unheard / "degraded"), Corpus(unheard / "clean")
@@ -74,7 +74,7 @@ def test_shipped_restorer_restores_unheard_speech_on_cpu(unheard):
 
 @needs_espeak
 def test_shipped_asr_transcribes_in_its_vocabulary(unheard):
-    from quality.asr import load_asr
+    from fleursr.quality.asr import load_asr
 
     asr = load_asr("embedded", device="cpu")
     corpus = Corpus(unheard / "clean")
@@ -85,14 +85,31 @@ def test_shipped_asr_transcribes_in_its_vocabulary(unheard):
     assert set("".join(hyps)) <= set(asr.vocab) | {" "}
 
 
-def test_shipped_voice_speaks_through_the_shipped_wavefit(tmp_path):
-    from corpus.audio import read_audio
-    from jobs.cli import main
-    from tts.synthesize import Synthesizer
-    from tts.vocoder import WaveFitMelVocoder
+@needs_espeak
+@pytest.mark.xfail(
+    strict=True,
+    reason="the shipped embedded ASR recognizes nothing yet (CER 0.998 on this corpus, mostly "
+    "empty transcripts); a real ASR is the yardstick issue's work",
+)
+def test_shipped_asr_recognizes_unheard_speech_of_a_seen_language(unheard):
+    from fleursr.quality.asr import load_asr
+    from fleursr.quality.cer import corpus_cer
 
-    synth = Synthesizer.load("embedded", vocoder="auto")
-    assert isinstance(synth.vocoder, WaveFitMelVocoder) and synth.sample_rate == 24000
+    asr = load_asr("embedded", device="cpu")
+    corpus = Corpus(unheard / "clean")
+    utts = [u for u in corpus if u.language == "en_us"]
+    hyps = asr.transcribe([corpus.load_audio(u, target_sr=16000)[0] for u in utts], "en_us")
+    assert corpus_cer([(u.transcription, h) for u, h in zip(utts, hyps)]) < 0.6
+
+
+def test_shipped_voice_speaks_through_the_shipped_wavefit(tmp_path):
+    from fleursr.corpus.audio import read_audio
+    from fleursr.jobs.cli.main import main
+    from fleursr.jobs.vocoders import load_synthesizer
+    from fleursr.tts.vocoder import MelVocoder
+
+    synth = load_synthesizer("embedded", vocoder="auto")
+    assert isinstance(synth.vocoder, MelVocoder) and synth.sample_rate == 24000
     assert len(synth.voice.languages) >= 8
     out = tmp_path / "hello.wav"
     assert main(["tts", "say", "--text", "Hello world, this is a test.", "--language", "en_us",

@@ -3,21 +3,21 @@
 A size is a :class:`TTSConfig`; an experiment is a short override of one (a dict or a YAML
 file: ``{"size": "embedded", "decoder_depth": 6}``), never a copied file. ``mel`` is the log-mel
 the model predicts: it must be the conditioning of the vocoder that renders it, so each size
-uses the mel of the restoration model of the same size (``restore.config``: 100 bands for
+uses the mel of the restoration model of the same size (``fleursr.restore.config``: 100 bands for
 ``embedded`` and ``full``, 40 for ``tiny``).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
-from corpus.nn.spectral import MelConfig
-from corpus.sizes import resolve_size
+from fleursr.corpus.config import Config, resolve_size
+from fleursr.nn.spectral import MelConfig
 
 
 @dataclass
-class TTSConfig:
+class TTSConfig(Config):
     dim: int = 192  # width of encoder, decoder and embeddings
     encoder_depth: int = 4  # Conformer blocks over text tokens
     decoder_depth: int = 4  # Conformer blocks over mel frames
@@ -34,20 +34,10 @@ class TTSConfig:
     def mel_config(self) -> MelConfig:
         return MelConfig(**self.mel)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> TTSConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
-        if unknown:
-            raise KeyError(f"unknown TTS settings {sorted(unknown)}; known: {sorted(known)}")
-        cfg = cls(**data)
-        cfg.mel = MelConfig(**cfg.mel).to_dict()  # fills defaults, rejects unknown keys
-        if cfg.dim % cfg.heads:
-            raise ValueError(f"dim {cfg.dim} is not divisible by heads {cfg.heads}")
-        return cfg
+    def __post_init__(self) -> None:
+        self.mel = MelConfig(**self.mel).to_dict()  # fills defaults, rejects unknown keys
+        if self.dim % self.heads:
+            raise ValueError(f"dim {self.dim} is not divisible by heads {self.heads}")
 
 
 def _sizes() -> dict[str, TTSConfig]:

@@ -2,7 +2,7 @@
 
 Text is ``raw_transcription`` (case and punctuation kept; the normalized ``transcription`` when
 it is empty). Audio is resampled to the model's mel rate and turned into the project's log-mel
-(``corpus.nn.MelSpectrogram``) with the model's ``MelConfig``. Rows with status ``error``, no
+(``fleursr.nn.MelSpectrogram``) with the model's ``MelConfig``. Rows with status ``error``, no
 text, more than ``max_seconds`` of audio or fewer mel frames than tokens (no monotonic
 alignment exists) are left out and counted; audio that cannot be read is skipped at load time.
 """
@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from corpus.audio import AudioError
-from corpus.manifest import Corpus
-from corpus.nn.spectral import MelConfig, MelSpectrogram
-from corpus.record import Utterance
-from tts.tokenizer import GraphemeTokenizer, normalize_graphemes
+from fleursr.corpus.audio import AudioError
+from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.record import Utterance
+from fleursr.nn.spectral import MelConfig, MelSpectrogram
+from fleursr.tts.tokenizer import GraphemeTokenizer, normalize_graphemes
 
 COLUMNS = ["id", "path", "language", "num_samples", "sampling_rate", "transcription",
            "raw_transcription", "gender", "split", "speaker_id", "status", "audio"]  # fmt: skip

@@ -3,10 +3,10 @@
 Glow-TTS / Grad-TTS structure with a regression decoder:
 
 1. token embeddings plus a language embedding, through the project's Conformer stack
-   (``corpus.nn.ConformerStack``) -> hidden ``h`` ``(batch, tokens, dim)``;
+   (``fleursr.nn.ConformerStack``) -> hidden ``h`` ``(batch, tokens, dim)``;
 2. a linear map of ``h`` to a per-token mel mean ``mu`` ``(batch, tokens, n_mels)`` (in
    normalized mel units). Training aligns frames to tokens with monotonic alignment search
-   (``tts.mas``) under a unit-variance Gaussian on ``mu`` and pulls ``mu`` to the aligned
+   (``fleursr.tts.mas``) under a unit-variance Gaussian on ``mu`` and pulls ``mu`` to the aligned
    frames (the prior loss);
 3. a duration predictor on ``h`` (gradient stopped) plus the speaker embedding predicts
    ``log(1 + frames)`` per token, fitted to the searched durations;
@@ -28,9 +28,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from corpus.nn import ConformerStack, lengths_to_mask
-from tts.config import TTSConfig
-from tts.mas import maximum_path
+from fleursr.nn import ConformerStack, lengths_to_mask
+from fleursr.tts.config import TTSConfig
+from fleursr.tts.mas import maximum_path
 
 
 class DurationPredictor(nn.Module):

@@ -1,14 +1,14 @@
 """A trained voice: the acoustic model with its tokenizer, languages and speakers.
 
 A checkpoint is a directory with ``config.json`` (model settings, vocabulary, languages,
-speakers and each speaker's language) and ``model.safetensors``. Loading never unpickles and
-refuses weights that do not match the config. This module is all inference needs; it does
+speakers and each speaker's language) and ``model.safetensors``, written and read by the
+project's one checkpoint mechanism (``fleursr.nn.pretrained.Pretrained``). This module is all
+inference needs; it does
 not import the training code.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,36 +16,19 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
-from corpus.languages import get_language
-from corpus.nn.spectral import MelConfig
-from tts.config import TTSConfig
-from tts.model import TTSModel
-from tts.tokenizer import GraphemeTokenizer
+from fleursr.corpus.languages import get_language
+from fleursr.nn.pretrained import CONFIG_NAME, Pretrained
+from fleursr.nn.spectral import MelConfig
+from fleursr.tts.config import TTSConfig
+from fleursr.tts.model import TTSModel
+from fleursr.tts.tokenizer import GraphemeTokenizer
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
-FORMAT = "fleursr-tts"
-FORMAT_VERSION = 1
 #: The shipped voice (``recipes/embedded.sh tts ship-tts``), loaded by the name ``embedded``.
 PACKAGED = Path(__file__).parent / "weights" / "embedded"
 
 
-def resolve_voice(spec: str | os.PathLike) -> Path:
-    """``"embedded"`` -> the shipped voice's directory (a clear error where none is installed);
-    anything else is a voice directory."""
-    if str(spec) != "embedded":
-        return Path(spec)
-    if not (PACKAGED / WEIGHTS_NAME).exists():
-        raise FileNotFoundError(
-            f"this installation ships no embedded voice ({PACKAGED}); train one with "
-            "`fleursr tts train --data CORPUS --out DIR` and pass --model DIR"
-        )
-    return PACKAGED
-
-
-class TTS:
+class TTS(Pretrained):
     """Acoustic model + tokenizer + the languages and speakers it was trained on.
 
     Args:
@@ -53,6 +36,11 @@ class TTS:
         vocab: the tokenizer's vocabulary (``[<pad>, <unk>, *chars]``).
         speakers: speaker id -> FLEURS language code, for every training speaker.
     """
+
+    checkpoint_format = "fleursr-tts"
+    shipped_dir = PACKAGED
+    shipped_what = "embedded voice"
+    shipped_hint = "train one with `fleursr tts train --data CORPUS --out DIR` and pass --model DIR"
 
     def __init__(
         self, config: TTSConfig, vocab: Sequence[str], speakers: dict[str, str],
@@ -121,44 +109,26 @@ class TTS:
         return [mels[i, : int(n)] for i, n in enumerate(frames.cpu())]
 
     # ------------------------------------------------------------------------ checkpoints
-    def config_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "version": FORMAT_VERSION, "model": self.config.to_dict(),
-                "vocab": self.tokenizer.vocab, "speakers": self.speakers}  # fmt: skip
+    @property
+    def pretrained_module(self) -> torch.nn.Module:
+        return self.model
 
-    def save_pretrained(self, directory: str | os.PathLike) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` (each atomically) into ``directory``."""
-        out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().cpu().contiguous() for k, v in self.model.state_dict().items()}
-        save_file(state, str(out / (WEIGHTS_NAME + ".tmp")), metadata={"format": "pt"})
-        os.replace(out / (WEIGHTS_NAME + ".tmp"), out / WEIGHTS_NAME)
-        text = json.dumps(self.config_dict(), indent=2, ensure_ascii=False)
-        (out / (CONFIG_NAME + ".tmp")).write_text(text, encoding="utf-8")
-        os.replace(out / (CONFIG_NAME + ".tmp"), out / CONFIG_NAME)
-        return out
+    def pretrained_config(self) -> dict[str, Any]:
+        return {"model": self.config.to_dict(), "vocab": self.tokenizer.vocab,
+                "speakers": self.speakers}  # fmt: skip
 
     @classmethod
-    def from_pretrained(
-        cls, directory: str | os.PathLike, device: str | torch.device = "cpu"
-    ) -> TTS:
-        """Load a checkpoint directory written by :meth:`save_pretrained` (``"embedded"``: the
-        shipped voice)."""
-        root = resolve_voice(directory)
-        config_path = root / CONFIG_NAME
-        if not config_path.exists():
-            raise FileNotFoundError(f"{root}: no {CONFIG_NAME}: not a fleursr TTS checkpoint")
-        meta = json.loads(config_path.read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT:
-            raise ValueError(f"{config_path}: format {meta.get('format')!r} is not {FORMAT!r}")
-        voice = cls(TTSConfig.from_dict(meta["model"]), meta["vocab"], meta["speakers"], device)
-        weights = root / WEIGHTS_NAME
-        if not weights.exists():
-            raise FileNotFoundError(f"{weights}: checkpoint weights are missing")
-        state = load_file(str(weights), device=str(voice.device))
-        expected = set(voice.model.state_dict())
-        missing, unexpected = expected - set(state), set(state) - expected
-        if missing or unexpected:
-            names = f"missing {sorted(missing)[:5]}, unexpected {sorted(unexpected)[:5]}"
-            raise ValueError(f"{weights}: weights do not match the config ({names})")
-        voice.model.load_state_dict(state)
-        return voice
+    def from_pretrained_config(cls, config: dict[str, Any]) -> TTS:
+        missing = [k for k in ("model", "vocab", "speakers") if k not in config]
+        if missing:
+            raise ValueError(f"TTS checkpoint config lacks {missing}")
+        return cls(TTSConfig.from_dict(config["model"]), config["vocab"], config["speakers"])
+
+
+def resolve_voice(spec: str | os.PathLike) -> Path:
+    """``"embedded"`` -> the shipped voice's directory (a clear error where none is installed);
+    anything else is a voice directory."""
+    return TTS.checkpoint_files(spec)[0].parent
+
+
+__all__ = ["CONFIG_NAME", "PACKAGED", "TTS", "resolve_voice"]

@@ -1,8 +1,11 @@
 """Text to speech: a trained voice plus a mel vocoder, and the file-writing forms the CLI uses.
 
-from tts.synthesize import Synthesizer
-synth = Synthesizer.load("runs/tts", vocoder="runs/restorer")   # or vocoder=None: Griffin-Lim
-waves = synth.say(["Bonjour à tous."], "fr_fr")                  # float32 at synth.sample_rate
+    from fleursr.tts import Synthesizer
+    synth = Synthesizer.load("runs/tts")              # Griffin-Lim; or a MelVocoder of any Vocoder
+    waves = synth.say(["Bonjour à tous."], "fr_fr")   # float32 at synth.sample_rate
+
+``fleursr.jobs.vocoders.load_synthesizer(voice, "runs/restorer")`` pairs a voice with the
+WaveFit of a restoration checkpoint (``fleursr tts say --vocoder``).
 """
 
 from __future__ import annotations
@@ -14,26 +17,27 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from corpus.audio import write_audio
-from tts.pretrained import TTS
-from tts.vocoder import GriffinLimVocoder, WaveFitMelVocoder, load_vocoder
+from fleursr.corpus.audio import write_audio
+from fleursr.tts.pretrained import TTS
+from fleursr.tts.vocoder import GriffinLimVocoder, MelVocoder
 
 
 class Synthesizer:
     """A voice and the vocoder that renders its log-mel."""
 
-    def __init__(self, voice: TTS, vocoder: WaveFitMelVocoder | GriffinLimVocoder) -> None:
+    def __init__(self, voice: TTS, vocoder: MelVocoder | GriffinLimVocoder) -> None:
         self.voice, self.vocoder = voice, vocoder
         self.sample_rate = vocoder.sample_rate
 
     @classmethod
     def load(
-        cls, model: str | os.PathLike, vocoder: str | None = None,
+        cls, model: str | os.PathLike, vocoder: MelVocoder | GriffinLimVocoder | None = None,
         device: str | torch.device = "cpu",
     ) -> Synthesizer:  # fmt: skip
-        """A voice checkpoint directory and a vocoder spec (:func:`tts.vocoder.load_vocoder`)."""
+        """A voice checkpoint directory (or ``"embedded"``) and a renderer (``None``:
+        Griffin-Lim with the voice's mel)."""
         voice = TTS.from_pretrained(model, device)
-        return cls(voice, load_vocoder(vocoder, voice.mel_config, device))
+        return cls(voice, vocoder if vocoder is not None else GriffinLimVocoder(voice.mel_config))
 
     def say(
         self, texts: Sequence[str], language: str | Sequence[str],
@@ -59,21 +63,19 @@ class Synthesizer:
 
 
 def say_to_file(
-    model: str | os.PathLike, text: str, language: str, out: str | os.PathLike,
-    vocoder: str | None = None, speaker: str | None = None, length_scale: float = 1.0,
-    device: str = "cpu",
+    synth: Synthesizer, text: str, language: str, out: str | os.PathLike,
+    speaker: str | None = None, length_scale: float = 1.0,
 ) -> tuple[Path, float]:  # fmt: skip
     """Synthesize one text into ``out`` (any soundfile format); returns the path and seconds."""
-    synth = Synthesizer.load(model, vocoder, device)
     wave = synth.say([text], language, speaker, length_scale)[0]
     write_audio(out, wave, synth.sample_rate)
     return Path(out), len(wave) / synth.sample_rate
 
 
 def say_lines(
-    model: str | os.PathLike, text_file: str | os.PathLike, language: str,
-    out_dir: str | os.PathLike, vocoder: str | None = None, speaker: str | None = None,
-    length_scale: float = 1.0, device: str = "cpu", suffix: str = ".wav",
+    synth: Synthesizer, text_file: str | os.PathLike, language: str,
+    out_dir: str | os.PathLike, speaker: str | None = None, length_scale: float = 1.0,
+    suffix: str = ".wav",
 ) -> list[Path]:  # fmt: skip
     """Synthesize every non-blank line of a UTF-8 text file into ``out_dir/NNNN.wav`` (``NNNN``
     the 1-based line number); returns the written paths in line order."""
@@ -81,7 +83,6 @@ def say_lines(
     todo = [(k + 1, line.strip()) for k, line in enumerate(lines) if line.strip()]
     if not todo:
         raise ValueError(f"{text_file}: no sentences (every line is blank)")
-    synth = Synthesizer.load(model, vocoder, device)
     waves = synth.say([t for _, t in todo], language, speaker, length_scale)
     width = max(4, len(str(len(lines))))
     paths = []

@@ -4,38 +4,28 @@
 (or takes them from the checkpoint it resumes), computes the corpus' per-band mel statistics,
 and trains with AdamW (linear warm-up, then cosine decay), gradient clipping and bfloat16
 autocast on CUDA. ``out`` receives a complete voice (``config.json`` + ``model.safetensors``)
-and the training state (``corpus.nn.checkpoint``) every ``save_every`` steps and at the end; a
+and the training state (``fleursr.nn.checkpoint``) every ``save_every`` steps and at the end; a
 run finding a training state in ``out`` resumes from it. ``train_log.csv`` gets ``step,
 seconds, lr, loss, mel, prior, duration``.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader
-from tqdm import tqdm
 
-from corpus.manifest import Corpus
-from corpus.nn import resolve_device, seed_everything
-from corpus.nn.checkpoint import (
-    has_training_state,
-    load_training_state,
-    save_training_state,
-    training_extra,
-)
-from corpus.nn.training import append_csv, endless, warmup_cosine
-from tts.config import tts_config
-from tts.data import TTSDataset, collate, read_rows, speaker_keys, utterance_text
-from tts.pretrained import CONFIG_NAME, TTS
-from tts.tokenizer import GraphemeTokenizer
+from fleursr.corpus.manifest import Corpus
+from fleursr.nn.trainer import Trainer, TrainerSettings, warmup_cosine
+from fleursr.tts.config import tts_config
+from fleursr.tts.data import TTSDataset, read_rows, speaker_keys, utterance_text
+from fleursr.tts.data import collate as collate_batch
+from fleursr.tts.pretrained import CONFIG_NAME, TTS
+from fleursr.tts.tokenizer import GraphemeTokenizer
 
 STAGE = "tts"
-LOG_NAME = "train_log.csv"
 LOG_FIELDS = ("step", "seconds", "lr", "loss", "mel", "prior", "duration")
 
 
@@ -64,7 +54,7 @@ class TTSTrainConfig:
 
 
 def learning_rate(step: int, cfg: TTSTrainConfig) -> float:
-    """Warm-up, then a cosine to ``min_lr_ratio * lr`` (``corpus.nn.training.warmup_cosine``)."""
+    """Warm-up, then a cosine to ``min_lr_ratio * lr`` (``fleursr.nn.trainer.warmup_cosine``)."""
     return warmup_cosine(step, cfg.steps, cfg.lr, cfg.warmup_steps, cfg.min_lr_ratio)
 
 
@@ -78,68 +68,68 @@ def build_voice(cfg: TTSTrainConfig, corpus: Corpus, device: torch.device) -> TT
     return TTS(tts_config(cfg.config), tokenizer.vocab, speakers, device)
 
 
-def train_tts(cfg: TTSTrainConfig, progress: bool = True) -> Path:
-    """Train (or resume) a voice on ``cfg.data``'s train split; returns ``cfg.out``."""
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
-    corpus = Corpus(cfg.data)
-    fresh = not (out / CONFIG_NAME).exists()
-    voice = build_voice(cfg, corpus, device)
-    rows = read_rows(corpus, "train")
-    language_ids = {code: voice.language_id(code) for code in voice.languages}
-    speaker_ids = {spk: voice.speaker_id(spk, lang) for spk, lang in voice.speakers.items()}
-    data = TTSDataset(corpus, rows, voice.tokenizer, language_ids, speaker_ids, voice.mel_config,
-                      cfg.max_seconds, cache=cfg.loader_workers == 0)  # fmt: skip
-    model = voice.model.train()
-    if fresh:
-        mean, std = data.mel_statistics(cfg.stats_items, cfg.seed)
-        model.mel_mean.copy_(torch.from_numpy(mean))
-        model.mel_std.copy_(torch.from_numpy(std))
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, betas=(0.9, 0.98),
-                            weight_decay=cfg.weight_decay)  # fmt: skip
-    start = 0
-    if has_training_state(out):
-        found = training_extra(out).get("stage")
-        if found != STAGE:
-            raise ValueError(f"{out}: holds a {found!r} training state, not a TTS run")
-        start, _ = load_training_state(out, {STAGE: opt})
-    loader = DataLoader(data, batch_size=cfg.batch_size, shuffle=True, collate_fn=collate,
-                        num_workers=cfg.loader_workers, drop_last=len(data) > cfg.batch_size,
-                        generator=torch.Generator().manual_seed(cfg.seed + start))  # fmt: skip
-    batches = endless(loader)  # a resumed run reshuffles from a generator seeded with its step
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
-    bar = tqdm(range(start, cfg.steps), desc="train tts", unit="step", disable=not progress,
-               initial=start, total=cfg.steps)  # fmt: skip
-    t0 = time.perf_counter()
-    for step in bar:
-        batch = next(batches).to(device)
-        for group in opt.param_groups:
-            group["lr"] = learning_rate(step, cfg)
-        with autocast:
+class TTSTrainer(Trainer):
+    """The acoustic model's loss (mel, prior, duration) on batches of the train split."""
+
+    name, desc, log_fields = STAGE, "train tts", LOG_FIELDS
+    collate = staticmethod(collate_batch)
+
+    def __init__(self, cfg: TTSTrainConfig) -> None:
+        super().__init__(TrainerSettings.of(cfg), cfg)
+
+    def build(self) -> TTS:
+        """The voice, and its dataset (a fresh voice takes its mel statistics from it)."""
+        cfg = self.config
+        corpus = Corpus(cfg.data)
+        fresh = not (self.out / CONFIG_NAME).exists()
+        voice = build_voice(cfg, corpus, self.device)
+        rows = read_rows(corpus, "train")
+        language_ids = {code: voice.language_id(code) for code in voice.languages}
+        speaker_ids = {spk: voice.speaker_id(spk, lang) for spk, lang in voice.speakers.items()}
+        self.data = TTSDataset(corpus, rows, voice.tokenizer, language_ids, speaker_ids,
+                               voice.mel_config, cfg.max_seconds,
+                               cache=cfg.loader_workers == 0)  # fmt: skip
+        model = voice.model.train()
+        if fresh:
+            mean, std = self.data.mel_statistics(cfg.stats_items, cfg.seed)
+            model.mel_mean.copy_(torch.from_numpy(mean))
+            model.mel_std.copy_(torch.from_numpy(std))
+        return voice
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        cfg = self.config
+        self.opt = torch.optim.AdamW(self.model.model.parameters(), lr=cfg.lr, betas=(0.9, 0.98),
+                                     weight_decay=cfg.weight_decay)  # fmt: skip
+        return {STAGE: self.opt}
+
+    def dataset(self) -> TTSDataset:
+        return self.data
+
+    def train_step(self, batch: Any, step: int) -> dict[str, float]:
+        """``tokens (batch, tokens)`` and ``mels (batch, frames, n_mels)`` -> the losses."""
+        model = self.model.model
+        with self.autocast():
             losses = model(batch.tokens, batch.token_lengths, batch.mels, batch.mel_lengths,
                            batch.languages, batch.speakers)  # fmt: skip
-        opt.zero_grad(set_to_none=True)
-        losses["loss"].backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        opt.step()
-        done = step + 1
-        if done % cfg.log_every == 0 or done == cfg.steps:
-            parts = {k: round(float(losses[k].detach()), 5) for k in LOG_FIELDS[3:]}
-            row = {"step": done, "seconds": round(time.perf_counter() - t0, 2),
-                   "lr": f"{learning_rate(step, cfg):.3g}", **parts}  # fmt: skip
-            append_csv(out / LOG_NAME, row, LOG_FIELDS)
-            bar.set_postfix({k: f"{v:.3f}" for k, v in parts.items()})
-        if done % cfg.save_every == 0 or done == cfg.steps:
+        self.update(self.opt, losses["loss"], model.parameters())
+        return {k: float(losses[k].detach()) for k in LOG_FIELDS[3:]}
+
+    def foreign_state(self, found: Any) -> str:
+        return f"{self.out}: holds a {found!r} training state, not a TTS run"
+
+    def finish(self) -> None:
+        """A voice for a run that had nothing left to do; the report of what was left out."""
+        voice, out = self.model, self.out
+        if self.start >= self.config.steps and not (out / "model.safetensors").exists():
             voice.save_pretrained(out)
-            save_training_state(out, done, {STAGE: opt}, {"stage": STAGE, "config": asdict(cfg)})
-    if start >= cfg.steps and not (out / "model.safetensors").exists():
-        voice.save_pretrained(out)
-    if data.skipped or voice.tokenizer.unknown:
-        (out / "data_report.txt").write_text(
-            f"left out: {dict(data.skipped)}\n{voice.tokenizer.unknown_report()}\n",
-            encoding="utf-8",
-        )
-    voice.model.eval()
-    return out
+        if self.data.skipped or voice.tokenizer.unknown:
+            (out / "data_report.txt").write_text(
+                f"left out: {dict(self.data.skipped)}\n{voice.tokenizer.unknown_report()}\n",
+                encoding="utf-8",
+            )
+        voice.model.eval()
+
+
+def train_tts(cfg: TTSTrainConfig, progress: bool = True) -> Path:
+    """Train (or resume) a voice on ``cfg.data``'s train split; returns ``cfg.out``."""
+    return TTSTrainer(cfg).run(progress)

@@ -1,11 +1,11 @@
-"""Mel vocoders that render the acoustic model's log-mel: WaveFit from a restoration checkpoint,
+"""Rendering the acoustic model's log-mel: any mel-conditioned ``Vocoder`` (:class:`MelVocoder`),
 or Griffin-Lim (no weights) until trained vocoder weights are at hand.
 
-The WaveFit vocoder of a ``Restorer`` checkpoint (``restore.model``) is conditioned on the
-project's log-mel when the checkpoint's features are ``MelFeatures`` at 24 kHz; its
-``MelConfig`` must equal the voice's, field for field, or :class:`VocoderMismatchError` says
-which fields differ. Both vocoders take log-mels ``(frames, n_mels)`` and return float32
-waves of ``frames * hop_length`` samples.
+A vocoder renders a voice only when its ``mel_config`` equals the voice's, field for field;
+otherwise :class:`VocoderMismatchError` says which fields differ. Both renderers take log-mels
+``(frames, n_mels)`` and return float32 waves of ``frames * hop_length`` samples. Where a vocoder
+comes from (the WaveFit of a restoration checkpoint) is decided above this package, in
+``fleursr.jobs.vocoders``.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 
+import librosa
 import numpy as np
 import torch
 
-from corpus.nn import lengths_to_mask
-from corpus.nn.spectral import MelConfig
-
-GRIFFIN_LIM = "griffin-lim"
-AUTO = "auto"
+from fleursr.nn import lengths_to_mask
+from fleursr.nn.spectral import MelConfig, MelSpectrogram
+from fleursr.nn.vocoder import Vocoder
 
 
 class VocoderMismatchError(ValueError):
@@ -32,7 +31,8 @@ def check_mel_match(voice: MelConfig, vocoder: MelConfig | None, where: str) -> 
     if vocoder is None:
         raise VocoderMismatchError(
             f"{where}: this vocoder is conditioned on SSL features, not on a log-mel; use a "
-            "checkpoint whose features are the log-mel (kind 'mel', e.g. --model tiny/embedded)"
+            "restoration checkpoint whose features are the log-mel (kind 'mel', e.g. --model "
+            "tiny/embedded)"
         )
     a, b = asdict(voice), asdict(vocoder)
     diffs = [f"{k}: voice {a[k]!r} vs vocoder {b[k]!r}" for k in a if a[k] != b[k]]
@@ -44,25 +44,22 @@ def check_mel_match(voice: MelConfig, vocoder: MelConfig | None, where: str) -> 
         )
 
 
-class WaveFitMelVocoder:
-    """The WaveFit vocoder of a restoration checkpoint directory (or hub id)."""
+class MelVocoder:
+    """Renders log-mels ``(frames, n_mels)`` with any :class:`~fleursr.nn.vocoder.Vocoder` whose
+    ``mel_config`` is the voice's (WaveFit of a restoration checkpoint, for one); ``seed`` fixes
+    the vocoder's random start, so the same mel always gives the same wave."""
 
     def __init__(
-        self, checkpoint: str, mel: MelConfig, device: str | torch.device = "cpu",
-        batch_size: int = 8,
+        self, vocoder: Vocoder, mel: MelConfig, seed: int = 0, batch_size: int = 8,
+        where: str = "vocoder",
     ) -> None:  # fmt: skip
-        from restore.model import Restorer
-
-        restorer = Restorer.from_pretrained(checkpoint)
-        wavefit = restorer.vocoder
-        check_mel_match(mel, wavefit.config.mel if wavefit.config.gain == "mel" else None,
-                        str(checkpoint))  # fmt: skip
-        self.vocoder = wavefit.to(device).eval()
-        self.device = torch.device(device)
-        self.seed = restorer.cfg.seed
+        check_mel_match(mel, vocoder.mel_config, where)
+        self.vocoder = vocoder.eval()
+        self.device = next(vocoder.parameters()).device
+        self.seed = seed
         self.mel_config = mel
-        self.sample_rate = wavefit.sample_rate
-        self.hop_length = wavefit.hop_length
+        self.sample_rate = vocoder.sample_rate
+        self.hop_length = vocoder.hop_length
         self.batch_size = batch_size
 
     @torch.inference_mode()
@@ -89,8 +86,6 @@ class GriffinLimVocoder:
     trained, never a quality claim."""
 
     def __init__(self, mel: MelConfig, iterations: int = 32, seed: int = 0) -> None:
-        from corpus.nn.spectral import MelSpectrogram
-
         self.mel_config = mel
         self.sample_rate = mel.sample_rate
         self.hop_length = mel.hop_length
@@ -101,8 +96,6 @@ class GriffinLimVocoder:
         self.inverse = np.linalg.pinv(MelSpectrogram(mel).fb.numpy())
 
     def __call__(self, mels: Sequence[np.ndarray]) -> list[np.ndarray]:
-        import librosa
-
         c, waves = self.mel_config, []
         for m in mels:
             magnitude = np.maximum(self.inverse @ np.exp(np.asarray(m, dtype=np.float32).T), 0)
@@ -113,32 +106,3 @@ class GriffinLimVocoder:
             n = len(m) * c.hop_length  # the WaveFit length convention
             waves.append(np.pad(wave, (0, max(0, n - len(wave))))[:n].astype(np.float32))
         return waves
-
-
-def load_vocoder(
-    spec: str | None, mel: MelConfig, device: str | torch.device = "cpu"
-) -> WaveFitMelVocoder | GriffinLimVocoder:
-    """``None`` or ``"griffin-lim"`` -> :class:`GriffinLimVocoder`; ``"auto"`` -> the shipped
-    restorer's WaveFit where it renders ``mel``, else Griffin-Lim; ``"embedded"`` -> the shipped
-    restorer's WaveFit; anything else is a restoration checkpoint (directory or hub id) ->
-    :class:`WaveFitMelVocoder`."""
-    from restore.apply import PACKAGED
-
-    shipped = PACKAGED / "embedded"
-    if spec == AUTO:
-        if not (shipped / "model.safetensors").exists():
-            return GriffinLimVocoder(mel)
-        try:
-            return WaveFitMelVocoder(str(shipped), mel, device)
-        except VocoderMismatchError:
-            return GriffinLimVocoder(mel)
-    if spec is None or spec == GRIFFIN_LIM:
-        return GriffinLimVocoder(mel)
-    if spec == "embedded":
-        if not (shipped / "model.safetensors").exists():
-            raise FileNotFoundError(
-                "this installation ships no embedded restorer (its WaveFit is the vocoder): "
-                "pass --vocoder DIR or griffin-lim"
-            )
-        spec = str(shipped)
-    return WaveFitMelVocoder(spec, mel, device)

@@ -13,13 +13,13 @@ from typing import Any
 
 from tqdm import tqdm
 
-from corpus.audio import AudioError, probe_audio
-from corpus.manifest import write_manifest
-from corpus.readers.fleurs import read_fleurs
-from corpus.readers.folder import read_folder
-from corpus.readers.hf import read_hf
-from corpus.record import Utterance
-from corpus.text import normalize_text
+from fleursr.corpus.audio import AudioError, probe_audio
+from fleursr.corpus.manifest import write_manifest
+from fleursr.corpus.readers.fleurs import read_fleurs
+from fleursr.corpus.readers.folder import read_folder
+from fleursr.corpus.readers.hf import read_hf
+from fleursr.corpus.record import Utterance
+from fleursr.corpus.text import normalize_text
 
 FORMATS = ("fleurs", "hf", "folder")
 

@@ -14,8 +14,8 @@ import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from corpus.record import Utterance
-from corpus.text import decode_utf8
+from fleursr.corpus.record import Utterance
+from fleursr.corpus.text import decode_utf8
 
 SPLITS = ("train", "dev", "test")
 _GENDERS = {"male": "male", "female": "female", "other": "other"}

@@ -17,8 +17,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from corpus.record import GENDERS, SPLITS, Utterance
-from corpus.text import decode_utf8
+from fleursr.corpus.record import GENDERS, SPLITS, Utterance
+from fleursr.corpus.text import decode_utf8
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm")
 _PATH_KEYS = ("path", "file", "audio", "file_name", "filename")

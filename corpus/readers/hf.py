@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from corpus.record import GENDERS, Utterance
+from fleursr.corpus.record import GENDERS, Utterance
 
 # FLEURS stores gender as a ClassLabel: 0 male, 1 female, 2 other.
 _GENDER_LABELS = {0: "male", 1: "female", 2: "other"}
@@ -30,7 +30,7 @@ def _gender(value: Any) -> str:
 
 
 def _language(value: Any, default: str | None) -> str:
-    from corpus.languages import find_language
+    from fleursr.corpus.languages import find_language
 
     if default:
         return default

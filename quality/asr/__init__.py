@@ -2,22 +2,22 @@
 embedded character CTC model; ``load_asr(spec)`` builds any of them from a short spec.
 
 ``WhisperASR`` and ``CTCASR`` import transformers' models on first use, so importing this
-package (or ``quality.asr.base``) stays light.
+package (or ``fleursr.quality.asr.base``) stays light.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from quality.asr.base import ASR, UnsupportedLanguageError, resolve_device, resolve_dtype
-from quality.asr.languages import (
+from fleursr.quality.asr.base import ASR, UnsupportedLanguageError, resolve_device, resolve_dtype
+from fleursr.quality.asr.languages import (
     MMS_LANGUAGES,
     WHISPER_LANGUAGES,
     mms_language,
     whisper_language,
     whisper_supported,
 )
-from quality.asr.load import load_asr
+from fleursr.quality.asr.load import load_asr
 
 __all__ = [
     "ASR",
@@ -37,11 +37,11 @@ __all__ = [
 
 def __getattr__(name: str) -> Any:
     if name == "WhisperASR":
-        from quality.asr.whisper import WhisperASR
+        from fleursr.quality.asr.whisper import WhisperASR
 
         return WhisperASR
     if name == "CTCASR":
-        from quality.asr.ctc import CTCASR
+        from fleursr.quality.asr.ctc import CTCASR
 
         return CTCASR
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """The ASR interface every backend implements: waves and FLEURS language codes in, text out.
 
 ``ASR.transcribe`` does the work all backends share: it checks the waves (1-D float), resamples
-them to 16 kHz with ``corpus.audio.resample``, resolves the FLEURS codes (one for all waves or
+them to 16 kHz with ``fleursr.corpus.audio.resample``, resolves the FLEURS codes (one for all waves
+or
 one per wave), rejects a language the backend cannot handle before any audio is processed,
 sorts the waves by length (longest first, so the largest batch runs first and an out-of-memory
 error shows at once) to cut padding, and returns the texts in input order. Backends that must
@@ -20,9 +21,9 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from corpus.audio import resample
-from corpus.languages import get_language
-from corpus.nn.runtime import resolve_device  # noqa: F401 - part of this module's API
+from fleursr.corpus.audio import resample
+from fleursr.corpus.languages import get_language
+from fleursr.nn.runtime import resolve_device  # noqa: F401 - part of this module's API
 
 
 class UnsupportedLanguageError(ValueError):
@@ -103,7 +104,7 @@ class ASR(ABC):
 
         Raises:
             UnsupportedLanguageError: a language the backend cannot handle (before any work).
-            corpus.languages.UnknownLanguageError: a code that is not a FLEURS code.
+            fleursr.corpus.languages.UnknownLanguageError: a code that is not a FLEURS code.
             ValueError: a wave that is not 1-D, or mismatched ``language`` length.
         """
         if batch_size < 1:
@@ -145,7 +146,7 @@ class ASR(ABC):
 
         Raises:
             UnsupportedLanguageError: the backend cannot transcribe it.
-            corpus.languages.UnknownLanguageError: not a FLEURS code.
+            fleursr.corpus.languages.UnknownLanguageError: not a FLEURS code.
         """
         code = get_language(language).code
         self._check_language(code)

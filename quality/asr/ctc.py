@@ -28,18 +28,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from corpus.languages import get_language
-from quality.asr.base import (
+from fleursr.corpus.languages import get_language
+from fleursr.quality.asr.base import (
     ASR,
     UnsupportedLanguageError,
     resolve_device,
     resolve_dtype,
 )
-from quality.asr.languages import mms_language
+from fleursr.quality.asr.languages import mms_language
 
 DEFAULT_CTC_MODEL = "facebook/mms-1b-all"
 # Model types whose padded frames leak into valid ones even with an attention mask (measured
-# in restore.features on tiny random models).
+# in fleursr.restore.features on tiny random models).
 _PADDING_LEAKS = ("data2vec-audio", "wav2vec2-conformer")
 
 
@@ -52,7 +52,8 @@ class CTCASR(ASR):
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda:1"``, ...
         dtype: weights and compute dtype; ``None`` -> float16 on CUDA, float32 on CPU.
         adapters: FLEURS code -> adapter / vocabulary name, overriding
-            :data:`quality.asr.languages.MMS_LANGUAGES` (e.g. ``{"sr_rs": "srp-script_latin"}``).
+            :data:`fleursr.quality.asr.languages.MMS_LANGUAGES` (e.g.
+            ``{"sr_rs": "srp-script_latin"}``).
         **load_kwargs: passed to both ``from_pretrained`` calls (``revision``, ``cache_dir``,
             ``local_files_only``, ...).
     """

@@ -11,7 +11,8 @@ Fula, Irish, Igbo, Kamba, Kabuverdianu, Kyrgyz, Ganda, Luo, Northern Sotho, Nyan
 Oriya, Umbundu, Wolof, Xhosa and Zulu.
 
 MMS. ``MMS_LANGUAGES`` maps a FLEURS code to the adapter (and tokenizer vocabulary) name of
-``facebook/mms-1b-all``: ISO 639-3 as ``corpus.languages`` records it, except where MMS names
+``facebook/mms-1b-all``: ISO 639-3 as ``fleursr.corpus.languages`` records it, except where MMS
+names
 the language variety or script: Azerbaijani ``azj-script_latin``, Mandarin
 ``cmn-script_simplified``, Cantonese ``yue-script_traditional``, Urdu ``urd-script_arabic``,
 Uzbek ``uzb-script_latin``, Serbian ``srp-script_cyrillic``, Filipino ``tgl`` and Malay ``zlm``
@@ -29,8 +30,8 @@ Cyrillic adapter is used, and ``CTCASR(adapters={"sr_rs": "srp-script_latin"})``
 
 from __future__ import annotations
 
-from corpus.languages import all_languages, get_language
-from quality.asr.base import UnsupportedLanguageError
+from fleursr.corpus.languages import all_languages, get_language
+from fleursr.quality.asr.base import UnsupportedLanguageError
 
 _N = None
 
@@ -144,14 +145,16 @@ _TABLE: dict[str, tuple[str | None, str]] = {
 WHISPER_LANGUAGES: dict[str, str | None] = {code: row[0] for code, row in _TABLE.items()}
 #: FLEURS code -> MMS-1b-all adapter / tokenizer vocabulary name.
 MMS_LANGUAGES: dict[str, str] = {code: row[1] for code, row in _TABLE.items()}
-#: FLEURS codes whose MMS name is not plain ISO 639-3 from ``corpus.languages``.
+#: FLEURS codes whose MMS name is not plain ISO 639-3 from ``fleursr.corpus.languages``.
 MMS_SPECIAL_CASES: frozenset[str] = frozenset(
     code for code, mms in MMS_LANGUAGES.items() if mms != get_language(code).iso639_3
 )
 
 _missing = {lang.code for lang in all_languages()} ^ set(_TABLE)
 if _missing:  # pragma: no cover - guards edits of the table
-    raise RuntimeError(f"ASR language table out of step with corpus.languages: {sorted(_missing)}")
+    raise RuntimeError(
+        f"ASR language table out of step with fleursr.corpus.languages: {sorted(_missing)}"
+    )
 
 
 def whisper_supported() -> tuple[str, ...]:
@@ -164,7 +167,7 @@ def whisper_language(code: str) -> str:
 
     Raises:
         UnsupportedLanguageError: Whisper has no token for the language (``"kam_ke"``, ...).
-        corpus.languages.UnknownLanguageError: not a FLEURS code.
+        fleursr.corpus.languages.UnknownLanguageError: not a FLEURS code.
     """
     lang = get_language(code)
     whisper = WHISPER_LANGUAGES[lang.code]
@@ -185,7 +188,7 @@ def mms_language(code: str) -> str:
 
     Raises:
         UnsupportedLanguageError: no MMS adapter is known for the language.
-        corpus.languages.UnknownLanguageError: not a FLEURS code.
+        fleursr.corpus.languages.UnknownLanguageError: not a FLEURS code.
     """
     lang = get_language(code)
     mms = MMS_LANGUAGES.get(lang.code)

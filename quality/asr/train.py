@@ -2,7 +2,7 @@
 
 The vocabulary and the language list come from the train split (status not ``error``, a
 non-empty normalized transcription). Each item is an utterance at 16 kHz, degraded by
-``corpus.degrade`` with probability ``augment_prob`` (the seed derives from the run seed, the
+``fleursr.degrade`` with probability ``augment_prob`` (the seed derives from the run seed, the
 epoch and the index, so a resumed run sees what an uninterrupted one would), then SpecAugment
 masks its log-mel. Training is CTC (blank 0) with AdamW, linear warm-up then cosine decay to
 ``min_lr_ratio * lr``, gradient clipping and bfloat16 autocast on CUDA.
@@ -16,43 +16,33 @@ every ``eval_every`` steps and at the end). Audio that cannot be read is skipped
 
 from __future__ import annotations
 
-import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
-from tqdm import tqdm
+from torch.utils.data import Dataset
 
-from corpus.audio import AudioError
-from corpus.degrade import degrade, utterance_seed
-from corpus.manifest import Corpus
-from corpus.nn.checkpoint import (
-    has_training_state,
-    load_training_state,
-    save_training_state,
-    training_extra,
-)
-from corpus.nn.runtime import resolve_device, seed_everything
-from corpus.nn.training import append_csv, endless, warmup_cosine
-from corpus.record import Utterance
-from quality.asr.embedded import (
+from fleursr.corpus.audio import AudioError
+from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.record import Utterance
+from fleursr.degrade import degrade, utterance_seed
+from fleursr.nn.trainer import Trainer, TrainerSettings, warmup_cosine
+from fleursr.quality.asr.embedded import (
     SAMPLE_RATE,
     WEIGHTS_NAME,
     EmbeddedASR,
-    EmbeddedASRConfig,
+    asr_config,
     ctc_feasible,
     pad_waves,
     text_to_chars,
     vocab_from_texts,
 )
-from quality.cer import corpus_cer
+from fleursr.quality.cer import corpus_cer
 
 STAGE = "embedded-asr"
-LOG_NAME = "train_log.csv"
 LOG_FIELDS = ("step", "loss", "lr", "seconds", "skipped", "dev_cer")
 _COLUMNS = ["id", "path", "language", "num_samples", "sampling_rate", "transcription",
             "raw_transcription", "split", "status", "audio"]  # fmt: skip
@@ -64,7 +54,7 @@ class ASRTrainConfig:
 
     ``size``: ``"tiny"`` or ``"embedded"``, with ``model`` overriding single fields (fresh
     start only). ``init``: start from this checkpoint's weights, vocabulary and languages.
-    ``augment``: a ``corpus.degrade`` preset (or ``None``), applied with ``augment_prob``.
+    ``augment``: a ``fleursr.degrade`` preset (or ``None``), applied with ``augment_prob``.
     ``max_seconds``: longer utterances are skipped (a CTC target cannot be cropped).
     ``lang_dropout``: share of items trained with the unknown-language embedding, so languages
     never seen in training still get a useful one.
@@ -234,91 +224,89 @@ def _build(cfg: ASRTrainConfig, train: list[Utterance], device: torch.device) ->
             return EmbeddedASR.from_pretrained(source, device=device)
     vocab = vocab_from_texts((_text(u) for u in train), cfg.min_count)
     languages = sorted({u.language for u in train})
-    config = EmbeddedASRConfig.preset(cfg.size, **cfg.model)
+    config = asr_config({"size": cfg.size, **cfg.model})
     return EmbeddedASR(config, vocab, languages, device=device)
+
+
+class ASRTrainer(Trainer):
+    """CTC on the train split; ``dev_cer`` every ``eval_every`` steps; ``loss`` is the mean over
+    the steps since the last row, ``skipped`` the items left out meanwhile."""
+
+    name, desc, log_fields = STAGE, "train asr", LOG_FIELDS
+    collate = staticmethod(collate_items)
+
+    def __init__(self, cfg: ASRTrainConfig) -> None:
+        if not 0.0 <= cfg.augment_prob <= 1.0:
+            raise ValueError(f"augment_prob {cfg.augment_prob} outside [0, 1]")
+        super().__init__(TrainerSettings.of(cfg, val_every=cfg.eval_every), cfg)
+        self.losses: list[float] = []
+        self.skipped = 0
+
+    def build(self) -> EmbeddedASR:
+        cfg = self.config
+        self.corpus = Corpus(cfg.corpus)
+        self.train_utts = split_utterances(self.corpus, "train")
+        if not self.train_utts:
+            raise ValueError(f"{cfg.corpus}: no usable utterances with text in split 'train'")
+        asr = _build(cfg, self.train_utts, self.device)
+        asr.model.train()
+        return asr
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        cfg = self.config
+        self.opt = torch.optim.AdamW(self.model.model.parameters(), lr=cfg.lr, betas=(0.9, 0.98),
+                                     weight_decay=cfg.weight_decay)  # fmt: skip
+        return {"asr": self.opt}
+
+    def dataset(self) -> ASRItems:
+        cfg = self.config
+        data = ASRItems(self.corpus, self.train_utts, self.model, cfg)
+        if not len(data):
+            raise ValueError(f"{cfg.corpus}: no train utterance fits max_seconds={cfg.max_seconds}")
+        self.dev = _DevSet(self.corpus, split_utterances(self.corpus, "dev"), cfg.eval_items)
+        self.ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
+        self.gen = torch.Generator().manual_seed(cfg.seed + self.start)  # SpecAugment's
+        return data
+
+    def fetch(self, batches: Any) -> dict[str, Any]:
+        batch = next(batches)
+        self.skipped += batch["skipped"]
+        while not batch["size"]:  # every item of the batch was unreadable
+            batch = next(batches)
+            self.skipped += batch["skipped"]
+        return batch
+
+    def train_step(self, batch: dict[str, Any], step: int) -> dict[str, float]:
+        """``waves (batch, samples)`` -> log-mel, SpecAugment -> CTC over ``targets``."""
+        model, device = self.model.model, self.device
+        feats, frames = model.features(batch["waves"].to(device), batch["lengths"].to(device))
+        if self.config.spec_augment:
+            feats = spec_augment(feats, frames, self.gen)
+        with self.autocast():
+            logits, out_frames = model.encode(feats, frames, batch["languages"].to(device))
+        log_probs = logits.float().log_softmax(-1).transpose(0, 1)
+        loss = self.ctc(log_probs, batch["targets"].to(device), out_frames,
+                        batch["target_lengths"].to(device))  # fmt: skip
+        if torch.isfinite(loss):
+            self.update(self.opt, loss, model.parameters())
+            self.losses.append(loss.item())
+        return {}
+
+    def log_values(self, parts: dict[str, float]) -> dict[str, Any]:
+        mean = float(np.mean(self.losses)) if self.losses else float("nan")
+        values = {"loss": mean, "skipped": self.skipped}
+        self.losses, self.skipped = [], 0
+        return values
+
+    def validate(self, step: int) -> dict[str, Any]:
+        cer = self.dev.cer(self.model)
+        self.model.model.train()
+        return {"dev_cer": "" if cer is None else cer}
+
+    def finish(self) -> None:
+        self.model.model.eval()
 
 
 def train_asr(cfg: ASRTrainConfig, progress: bool = True) -> Path:
     """Train (or resume training) the embedded ASR; returns the checkpoint directory ``out``."""
-    if not 0.0 <= cfg.augment_prob <= 1.0:
-        raise ValueError(f"augment_prob {cfg.augment_prob} outside [0, 1]")
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    seed_everything(cfg.seed)
-    device = resolve_device(cfg.device)
-    corpus = Corpus(cfg.corpus)
-    train = split_utterances(corpus, "train")
-    if not train:
-        raise ValueError(f"{cfg.corpus}: no usable utterances with text in split 'train'")
-    asr = _build(cfg, train, device)
-    model = asr.model.train()
-    opt = torch.optim.AdamW(
-        model.parameters(), lr=cfg.lr, betas=(0.9, 0.98), weight_decay=cfg.weight_decay
-    )
-    start = 0
-    if has_training_state(out):
-        found = training_extra(out).get("stage")
-        if found != STAGE:
-            raise ValueError(f"{out}: holds a {found!r} run, not {STAGE!r}: use another out")
-        start, _ = load_training_state(out, {"asr": opt})
-    data = ASRItems(corpus, train, asr, cfg)
-    if not len(data):
-        raise ValueError(f"{cfg.corpus}: no train utterance fits max_seconds={cfg.max_seconds}")
-    dev = _DevSet(corpus, split_utterances(corpus, "dev"), cfg.eval_items)
-    loader = DataLoader(data, batch_size=cfg.batch_size, shuffle=True, collate_fn=collate_items,
-                        num_workers=cfg.loader_workers, drop_last=len(data) >= cfg.batch_size,
-                        generator=torch.Generator().manual_seed(cfg.seed + start))  # fmt: skip
-    batches = endless(loader, data, start_epoch=start // max(1, len(loader)))
-    ctc = torch.nn.CTCLoss(blank=0, zero_infinity=True)
-    gen = torch.Generator().manual_seed(cfg.seed + start)
-    cuda = device.type == "cuda"
-    losses: list[float] = []
-    skipped = 0
-    bar = tqdm(range(start, cfg.steps), desc="train asr", unit="step", disable=not progress,
-               initial=start, total=cfg.steps)  # fmt: skip
-    t0 = time.perf_counter()
-    for step in bar:
-        batch = next(batches)
-        skipped += batch["skipped"]
-        while not batch["size"]:  # every item of the batch was unreadable
-            batch = next(batches)
-            skipped += batch["skipped"]
-        lr = lr_at(step, cfg)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        waves, lengths = batch["waves"].to(device), batch["lengths"].to(device)
-        feats, frames = model.features(waves, lengths)
-        if cfg.spec_augment:
-            feats = spec_augment(feats, frames, gen)
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=cuda):
-            logits, out_frames = model.encode(feats, frames, batch["languages"].to(device))
-        log_probs = logits.float().log_softmax(-1).transpose(0, 1)
-        loss = ctc(log_probs, batch["targets"].to(device), out_frames,
-                   batch["target_lengths"].to(device))  # fmt: skip
-        opt.zero_grad(set_to_none=True)
-        if torch.isfinite(loss):
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
-            losses.append(loss.item())
-        done = step + 1
-        last = done == cfg.steps
-        evaluate = done % cfg.eval_every == 0 or last
-        if done % cfg.log_every == 0 or evaluate:
-            dev_cer = None
-            if evaluate:
-                dev_cer = dev.cer(asr)
-                model.train()
-            mean = float(np.mean(losses)) if losses else float("nan")
-            row = {"step": done, "loss": round(mean, 5), "lr": f"{lr:.3g}",
-                   "seconds": round(time.perf_counter() - t0, 2), "skipped": skipped,
-                   "dev_cer": "" if dev_cer is None else round(dev_cer, 5)}  # fmt: skip
-            append_csv(out / LOG_NAME, row, LOG_FIELDS)
-            bar.set_postfix({"loss": f"{mean:.3f}"}
-                            | ({} if dev_cer is None else {"cer": f"{dev_cer:.3f}"}))  # fmt: skip
-            losses, skipped = [], 0
-        if done % cfg.save_every == 0 or last:
-            asr.save_pretrained(out)
-            save_training_state(out, done, {"asr": opt}, {"stage": STAGE, "config": asdict(cfg)})
-    model.eval()
-    return out
+    return ASRTrainer(cfg).run(progress)

@@ -17,13 +17,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from quality.asr.base import (
+from fleursr.quality.asr.base import (
     ASR,
     UnsupportedLanguageError,
     resolve_device,
     resolve_dtype,
 )
-from quality.asr.languages import whisper_language, whisper_supported
+from fleursr.quality.asr.languages import whisper_language, whisper_supported
 
 DEFAULT_WHISPER_MODEL = "openai/whisper-large-v3"
 

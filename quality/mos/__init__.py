@@ -1,6 +1,6 @@
 """Predicted MOS: DNSMOS (offline default, weights in the ``speechmos`` wheel), UTMOS and SQUIM.
 
-    from quality.mos import build_mos
+    from fleursr.quality.mos import build_mos
     mos = build_mos("dnsmos")                      # or DNSMOS(personalized=False, num_threads=1)
     mos.predict([wave_a, wave_b], sr=16000)        # [{"dnsmos_sig": ..., "dnsmos_ovrl": ...}, ...]
 
@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from quality.mos.base import MOSBackendUnavailable, MOSPredictor
-from quality.mos.dnsmos import DNSMOS
-from quality.mos.optional import SQUIM, UTMOS
+from fleursr.quality.mos.base import MOSBackendUnavailable, MOSPredictor
+from fleursr.quality.mos.dnsmos import DNSMOS
+from fleursr.quality.mos.optional import SQUIM, UTMOS
 
 
 def _dnsmos_fast(**kw: Any) -> DNSMOS:

@@ -1,7 +1,8 @@
 """The MOS predictor role: waves in, named predicted-quality scores out, one dict per wave.
 
 Every predictor works at one sample rate (``sample_rate``); :meth:`MOSPredictor.predict` checks
-each wave (1-D, non-empty, finite), resamples it with :func:`corpus.audio.resample` and hands the
+each wave (1-D, non-empty, finite), resamples it with :func:`fleursr.corpus.audio.resample` and
+hands the
 backend float32 audio at that rate. The scores are relative measures: score the original and the
 restored audio with the same predictor and compare (see ``FIELD_NOTES.md``: none of these
 predictors is validated on ~100 languages).
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from corpus.audio import resample
+from fleursr.corpus.audio import resample
 
 
 class MOSBackendUnavailable(RuntimeError):

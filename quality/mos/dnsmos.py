@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from quality.mos.base import MOSBackendUnavailable, MOSPredictor
+from fleursr.quality.mos.base import MOSBackendUnavailable, MOSPredictor
 
 SR = 16000
 INPUT_LENGTH = 9.01  # seconds per window, as in dnsmos_local.py

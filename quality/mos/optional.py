@@ -4,7 +4,7 @@ Both need torchaudio (``pip install fleursr[torchaudio]``; torchaudio pins one t
 exactly, so install the pair that matches) and network access the first time (torch.hub caches
 the code and the weights under ``torch.hub.get_dir()``; a machine without network can use a
 copy of that folder). Where either is missing the constructor raises
-:class:`~quality.mos.base.MOSBackendUnavailable` saying what to install or fetch.
+:class:`~fleursr.quality.mos.base.MOSBackendUnavailable` saying what to install or fetch.
 
 Licences (``FIELD_NOTES.md``): UTMOS22 (SpeechMOS port) is MIT; SQUIM-objective weights are
 CC-BY 4.0; SQUIM-subjective weights are for non-commercial use only.
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from quality.mos.base import MOSBackendUnavailable, MOSPredictor
+from fleursr.quality.mos.base import MOSBackendUnavailable, MOSPredictor
 
 TORCHAUDIO_PIP = "pip install fleursr[torchaudio]"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from corpus.audio import (
+from fleursr.corpus.audio import (
     AudioError,
     CorruptAudioError,
     EmptyAudioError,
@@ -19,7 +19,7 @@ from corpus.audio import (
     to_mono,
     write_audio,
 )
-from corpus.testing import speech_like
+from fleursr.corpus.testing import speech_like
 
 
 def test_missing_file(tmp_path):

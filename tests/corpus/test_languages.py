@@ -9,8 +9,7 @@ import pytest
 from faker.config import AVAILABLE_LOCALES
 from num2words import CONVERTER_CLASSES
 
-from corpus.espeak import espeak_available, list_voices
-from corpus.languages import (
+from fleursr.corpus.languages import (
     EMBEDDED_LANGUAGES,
     LANGUAGE_GROUPS,
     SCRIPT_NAME_PREFIXES,
@@ -22,6 +21,7 @@ from corpus.languages import (
     is_word_in_script,
     languages_in_group,
 )
+from fleursr.synth.espeak import espeak_available, list_voices
 
 # The lang_id class names of the google/fleurs dataset card, in order.
 FLEURS_CODES = """

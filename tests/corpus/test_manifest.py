@@ -2,10 +2,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.audio import read_audio
-from corpus.manifest import Corpus, write_manifest
-from corpus.record import Utterance
-from corpus.testing import make_corpus, speech_like
+from fleursr.corpus.audio import read_audio
+from fleursr.corpus.manifest import Corpus, write_manifest
+from fleursr.corpus.record import Utterance
+from fleursr.corpus.testing import make_corpus, speech_like
 
 
 def test_round_trip_keeps_every_field(tmp_path):

@@ -4,9 +4,9 @@ import tarfile
 import pytest
 import soundfile as sf
 
-from corpus.manifest import Corpus
-from corpus.readers import detect_format, import_corpus, read_fleurs, read_folder, read_hf
-from corpus.testing import speech_like
+from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.readers import detect_format, import_corpus, read_fleurs, read_folder, read_hf
+from fleursr.corpus.testing import speech_like
 
 FLEURS_ROWS = [
     # id, file_name, raw, normalized, characters, num_samples, gender
@@ -72,7 +72,7 @@ def _hf_dataset(n=3):
     (encoding through the Audio feature itself would need torchcodec)."""
     import datasets
 
-    from corpus.audio import encode_flac
+    from fleursr.corpus.audio import encode_flac
 
     ds = datasets.Dataset.from_dict(
         {

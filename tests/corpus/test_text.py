@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from corpus.text import normalize_text
+from fleursr.corpus.text import normalize_text
 
 CASES = [
     # Latin with accents, Spanish and French punctuation

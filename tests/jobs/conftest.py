@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from corpus.audio import write_audio
-from corpus.manifest import write_manifest
-from corpus.record import Utterance
-from corpus.testing import speech_like
+from fleursr.corpus.audio import write_audio
+from fleursr.corpus.manifest import write_manifest
+from fleursr.corpus.record import Utterance
+from fleursr.corpus.testing import speech_like
 
 RULES = "max_cer_restored: null\nmax_cer_increase: null\nmin_duration: 1.5\n"
 
@@ -18,9 +18,9 @@ RULES = "max_cer_restored: null\nmax_cer_increase: null\nmin_duration: 1.5\n"
 @pytest.fixture(scope="session")
 def models(tmp_path_factory) -> dict[str, str]:
     """A tiny randomly initialized Restorer and EmbeddedASR, saved as checkpoints."""
-    from quality.asr.embedded import EmbeddedASR, EmbeddedASRConfig, vocab_from_texts
-    from restore.config import restorer_config
-    from restore.model import Restorer
+    from fleursr.quality.asr.embedded import EmbeddedASR, EmbeddedASRConfig, vocab_from_texts
+    from fleursr.restore.config import restorer_config
+    from fleursr.restore.model import Restorer
 
     root = tmp_path_factory.mktemp("models")
     Restorer(restorer_config("tiny").to_dict()).save_pretrained(root / "restorer")
@@ -60,9 +60,9 @@ def corpus_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def built_run(tmp_path_factory, corpus_dir, models) -> Path:
     """A run built in this process (thread workers), uninterrupted."""
-    from jobs.build import build
-    from jobs.cluster import ClusterOptions
-    from jobs.pipeline import JobOptions
+    from fleursr.jobs.batch.build import build
+    from fleursr.jobs.batch.cluster import ClusterOptions
+    from fleursr.jobs.batch.pipeline import JobOptions
 
     run = tmp_path_factory.mktemp("runs") / "a" / "run"
     options = JobOptions(cluster=ClusterOptions(workers=2, processes=False, dashboard=False),

@@ -7,13 +7,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import soundfile as sf
 
-from corpus.audio import write_audio
-from corpus.manifest import Corpus, rows_to_table
-from corpus.record import Utterance
-from corpus.testing import speech_like
-from jobs.build import build, error_kind
-from jobs.cluster import ClusterOptions
-from jobs.pipeline import JobOptions
+from fleursr.corpus.audio import write_audio
+from fleursr.corpus.manifest import Corpus, rows_to_table
+from fleursr.corpus.record import Utterance
+from fleursr.corpus.testing import speech_like
+from fleursr.jobs.batch.build import build, error_kind
+from fleursr.jobs.batch.cluster import ClusterOptions
+from fleursr.jobs.batch.pipeline import JobOptions
 
 # id -> (expected status after filtering, expected error kind)
 EXPECTED = {

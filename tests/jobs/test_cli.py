@@ -3,10 +3,10 @@ import sys
 
 import pytest
 
-from corpus.espeak import espeak_available
-from corpus.manifest import Corpus
-from corpus.testing import make_corpus
-from jobs.cli import main
+from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.testing import make_corpus
+from fleursr.jobs.cli.main import main
+from fleursr.synth.espeak import espeak_available
 
 
 def test_info_prints_a_summary(tmp_path, capsys):
@@ -40,7 +40,7 @@ def test_degrade_command_summarizes_degradations(tmp_path, capsys):
 def test_import_command_on_a_folder(tmp_path, capsys):
     import soundfile as sf
 
-    from corpus.testing import speech_like
+    from fleursr.corpus.testing import speech_like
 
     sf.write(tmp_path / "a.wav", speech_like(1.0), 16000)
     (tmp_path / "a.txt").write_text("Hola.", encoding="utf-8")
@@ -75,7 +75,10 @@ def test_languages_lists_all_fleurs_codes(capsys):
 
 def test_console_entry_point_runs():
     out = subprocess.run(
-        [sys.executable, "-m", "jobs.cli", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "fleursr", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     assert "corpus" in out and "degrade" in out and "demo" in out
 

@@ -5,14 +5,14 @@ import json
 import numpy as np
 import pytest
 
-from corpus.manifest import Corpus
-from corpus.nn import MelSpectrogram
-from corpus.testing import make_corpus, speech_like
-from corpus.twin import degrade_corpus
-from jobs.cli import main
-from jobs.evaluate import _MEL, Row, evaluate, log_mel_distance, summarize
-from quality.asr import load_asr
-from quality.mos import DNSMOS
+from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.testing import make_corpus, speech_like
+from fleursr.degrade.twin import degrade_corpus
+from fleursr.jobs.cli.main import main
+from fleursr.jobs.experiments.evaluate import _MEL, Row, evaluate, log_mel_distance, summarize
+from fleursr.nn import MelSpectrogram
+from fleursr.quality.asr import load_asr
+from fleursr.quality.mos import DNSMOS
 
 
 class Identity:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from corpus.manifest import Corpus
-from jobs.build import build
-from jobs.cluster import ClusterOptions
-from jobs.pipeline import JobOptions
+from fleursr.corpus.manifest import Corpus
+from fleursr.jobs.batch.build import build
+from fleursr.jobs.batch.cluster import ClusterOptions
+from fleursr.jobs.batch.pipeline import JobOptions
 
 BIN = Path(sys.executable).parent
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from corpus.espeak import espeak_available
-from corpus.manifest import Corpus
-from jobs.cli import main
-from jobs.runs import Run
+from fleursr.corpus.manifest import Corpus
+from fleursr.jobs.batch.runs import Run
+from fleursr.jobs.cli.main import main
+from fleursr.synth.espeak import espeak_available
 
 
 def _ids(run: Path) -> list[str]:
@@ -45,7 +45,7 @@ def test_build_lists_every_id_once_with_scores_and_filter(built_run, corpus_dir)
 def test_interrupted_build_resumes_and_equals_uninterrupted(built_run, corpus_dir, models,
                                                             tmp_path):  # fmt: skip
     run = tmp_path / "b" / "run"  # same depth as built_run: same relative original paths
-    cmd = [sys.executable, "-m", "jobs.cli", "build", str(corpus_dir), str(run), "--model",
+    cmd = [sys.executable, "-m", "fleursr", "build", str(corpus_dir), str(run), "--model",
            models["restorer"], "--asr", models["asr"], "--mos", "none", "--rules",
            models["rules"], "--shard-size", "2", "--workers", "1", "--threads"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -107,7 +107,7 @@ def test_stages_as_subcommands_and_rerun_skips(corpus_dir, models, tmp_path, cap
 
 @pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 def test_demo_goes_on_to_build_and_publish_with_a_model(tmp_path, models, capsys):
-    from jobs.demo import run_demo
+    from fleursr.jobs.experiments.demo import run_demo
 
     paths = run_demo(tmp_path, languages=["de_de"], per_language=3, workers=1,
                      model=models["restorer"], asr=models["asr"], mos="none")  # fmt: skip
@@ -117,7 +117,9 @@ def test_demo_goes_on_to_build_and_publish_with_a_model(tmp_path, models, capsys
 
 
 def test_missing_models_fail_before_any_work(corpus_dir, models, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr("restore.apply.PACKAGED", tmp_path / "no-weights")  # a trimmed install
+    from fleursr.restore.model import Restorer
+
+    monkeypatch.setattr(Restorer, "shipped_dir", tmp_path / "no-weights")  # a trimmed install
     run = str(tmp_path / "run")
     assert main(["build", str(corpus_dir), run, "--model", "embedded", "--mos", "none"]) == 2
     assert "no embedded restoration weights" in capsys.readouterr().err
@@ -131,7 +133,7 @@ def test_missing_models_fail_before_any_work(corpus_dir, models, tmp_path, capsy
 
 
 def test_score_on_a_plain_corpus_runs_on_this_machine(tmp_path, models):
-    from corpus.testing import make_corpus
+    from fleursr.corpus.testing import make_corpus
 
     make_corpus(tmp_path / "c", per_language=2, duration=0.5)
     assert main(["score", str(tmp_path / "c"), "--asr", models["asr"], "--mos", "none"]) == 0

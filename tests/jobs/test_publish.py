@@ -9,10 +9,10 @@ import pytest
 import soundfile as sf
 import yaml
 
-from corpus.manifest import Corpus
-from corpus.readers.fleurs import read_fleurs
-from jobs.cli import main
-from jobs.hub import publish
+from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.readers.fleurs import read_fleurs
+from fleursr.jobs.cli.main import main
+from fleursr.jobs.publish.publish import publish
 
 
 def _expected(run):

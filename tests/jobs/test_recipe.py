@@ -10,11 +10,11 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from corpus.espeak import espeak_available
-from corpus.manifest import Corpus
-from quality.asr.embedded import EmbeddedASR
-from restore.model import Restorer
-from tts.pretrained import TTS
+from fleursr.corpus.manifest import Corpus
+from fleursr.quality.asr.embedded import EmbeddedASR
+from fleursr.restore.model import Restorer
+from fleursr.synth.espeak import espeak_available
+from fleursr.tts.pretrained import TTS
 
 ROOT = Path(__file__).resolve().parents[2]
 HELD_OUT = {"sw_ke", "uk_ua", "ur_pk", "ms_my"}
@@ -69,7 +69,7 @@ def test_smallest_recipe_runs_every_step_and_ships_loadable_checkpoints(tmp_path
 
 
 def test_full_recipe_holds_the_held_out_languages_out():
-    from corpus.languages import EMBEDDED_LANGUAGES
+    from fleursr.corpus.languages import EMBEDDED_LANGUAGES
 
     env = {**os.environ, "PY": sys.executable}
     done = subprocess.run(["bash", str(ROOT / "recipes" / "embedded.sh"), "languages"], env=env,

@@ -10,7 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from jobs.cli import main
+from fleursr.jobs.cli.main import main
 
 
 class HubState:

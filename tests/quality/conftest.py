@@ -2,8 +2,8 @@
 
 import pytest
 
-from corpus.manifest import Corpus, write_manifest
-from corpus.testing import make_corpus
+from fleursr.corpus.manifest import Corpus, write_manifest
+from fleursr.corpus.testing import make_corpus
 
 
 def _scored_run(root, shift=0.0):

@@ -21,8 +21,8 @@ from transformers.models.whisper.tokenization_whisper import (  # noqa: E402
     TO_LANGUAGE_CODE,
 )
 
-from corpus.languages import UnknownLanguageError, all_languages, get_language  # noqa: E402
-from quality.asr import (  # noqa: E402
+from fleursr.corpus.languages import UnknownLanguageError, all_languages, get_language  # noqa: E402
+from fleursr.quality.asr import (  # noqa: E402
     ASR,
     CTCASR,
     MMS_LANGUAGES,
@@ -35,7 +35,7 @@ from quality.asr import (  # noqa: E402
     whisper_language,
     whisper_supported,
 )
-from quality.asr.languages import MMS_SPECIAL_CASES  # noqa: E402
+from fleursr.quality.asr.languages import MMS_SPECIAL_CASES  # noqa: E402
 
 SR = 16000
 WHISPER_UNSUPPORTED = {
@@ -361,9 +361,26 @@ def test_whisper_long_form_beyond_the_window(whisper):
 
 
 def test_whisper_resamples_other_rates(whisper):
-    wave = noise(16000, 6)
-    at_8k = wave[::2].copy()
-    assert len(whisper.transcribe([at_8k], "en_us", sr=8000)) == 1
+    """8 kHz input reaches the encoder as the same features as its 16 kHz resampling, and not
+    as the same samples read at the wrong rate."""
+    from fleursr.corpus.audio import resample
+
+    seen = []
+    hook = whisper.model.model.encoder.register_forward_pre_hook(
+        lambda module, args, kwargs: seen.append((args[0] if args else kwargs["input_features"])
+                                                 .detach().clone()),
+        with_kwargs=True,
+    )  # fmt: skip
+    at_8k = noise(8000, 6)
+    try:
+        whisper.transcribe([at_8k], "en_us", sr=8000)
+        whisper.transcribe([resample(at_8k, 8000, 16000)], "en_us", sr=16000)
+        whisper.transcribe([at_8k], "en_us", sr=16000)  # the same samples taken as 16 kHz
+    finally:
+        hook.remove()
+    assert len(seen) == 3
+    torch.testing.assert_close(seen[0], seen[1])
+    assert not torch.allclose(seen[0], seen[2], atol=1e-3)
 
 
 def test_whisper_unsupported_language_raises_before_generating(whisper):

@@ -1,6 +1,6 @@
 import pytest
 
-from quality.cer import CharCounts, cer, cer_by_language, char_counts, corpus_cer
+from fleursr.quality.cer import CharCounts, cer, cer_by_language, char_counts, corpus_cer
 
 
 def test_hand_computed_values():

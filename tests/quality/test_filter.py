@@ -2,9 +2,15 @@ import json
 
 import pytest
 
-from corpus.manifest import Corpus, write_manifest
-from corpus.record import Utterance
-from quality.filter import FilterRules, apply_rules, failed_rules, filter_corpus, format_counts
+from fleursr.corpus.manifest import Corpus, write_manifest
+from fleursr.corpus.record import Utterance
+from fleursr.quality.filter import (
+    FilterRules,
+    apply_rules,
+    failed_rules,
+    filter_corpus,
+    format_counts,
+)
 
 
 def utt(uid="u", seconds=5.0, lang="fr_fr", **scores):
@@ -73,7 +79,7 @@ def test_filter_corpus_in_place_keeps_errors_and_reasons(tmp_path):
 
 
 def test_filter_and_report_commands(tmp_path, capsys, scored_run):
-    from jobs.cli import main
+    from fleursr.jobs.cli.main import main
 
     run = scored_run(tmp_path)
     rules = tmp_path / "rules.yaml"

@@ -4,8 +4,8 @@ import pickle
 import numpy as np
 import pytest
 
-from corpus.testing import speech_like
-from quality.mos import DNSMOS, SQUIM, UTMOS, MOSBackendUnavailable, build_mos
+from fleursr.corpus.testing import speech_like
+from fleursr.quality.mos import DNSMOS, SQUIM, UTMOS, MOSBackendUnavailable, build_mos
 
 
 def with_noise(wave, snr_db, seed=0):

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from corpus.testing import make_corpus
-from quality.report import language_summary, load_scores, worst, write_report
+from fleursr.corpus.testing import make_corpus
+from fleursr.quality.report import language_summary, load_scores, worst, write_report
 
 
 def test_summary_rows_match_the_crafted_scores(tmp_path, scored_run):
@@ -41,7 +41,7 @@ def test_unscored_run_still_reports_counts(tmp_path):
 
 
 def test_embedded_audio_of_worst_utterances_is_written_out_to_play(tmp_path):
-    from corpus.manifest import Corpus, write_manifest
+    from fleursr.corpus.manifest import Corpus, write_manifest
 
     orig = make_corpus(tmp_path / "orig", languages=("en_us",), per_language=2, embed=True)
     utts = list(Corpus(orig))

@@ -2,13 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from corpus.manifest import Corpus
-from corpus.testing import make_corpus
-from quality.asr import load_asr
-from quality.asr.embedded import EmbeddedASR, EmbeddedASRConfig, vocab_from_texts
-from quality.cer import cer
-from quality.mos import DNSMOS
-from quality.score import score_corpus
+from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.testing import make_corpus
+from fleursr.quality.asr import load_asr
+from fleursr.quality.asr.embedded import EmbeddedASR, EmbeddedASRConfig, vocab_from_texts
+from fleursr.quality.cer import cer
+from fleursr.quality.mos import DNSMOS
+from fleursr.quality.score import score_corpus
 
 
 @pytest.fixture(scope="module")
@@ -56,19 +56,29 @@ def test_score_corpus_writes_labelled_scores_and_keeps_bad_rows(tmp_path, asr_di
 
 
 def test_score_a_reference_column_beside_the_audio(tmp_path):
+    """A reference column is scored on its own audio, not on ``path``'s: ``path`` holds white
+    noise, ``clean_path`` the speech."""
+    from fleursr.corpus.audio import write_audio
+    from fleursr.corpus.manifest import write_manifest
+
     clean = make_corpus(tmp_path / "clean", languages=("en_us",), per_language=2, duration=1.0)
     utts = list(Corpus(clean))
+    rng = np.random.default_rng(0)
     for u in utts:
         u.extra["clean_path"] = "../clean/" + u.path
-        u.path = "../clean/" + u.path
-    from corpus.manifest import write_manifest
-
+        u.path = f"noise/{u.id}.wav"
+        write_audio(tmp_path / "run" / u.path, 0.3 * rng.standard_normal(16000), 16000)
     write_manifest(tmp_path / "run", utts)
     mos = DNSMOS(exact_reference=False)
     score_corpus(tmp_path / "run", "clean", audio="clean_path", mos=mos, progress=False)
     score_corpus(tmp_path / "run", "restored", mos=mos, progress=False)
-    for u in Corpus(tmp_path / "run"):  # the same audio under two labels scores the same
-        assert u.scores["dnsmos_ovrl_clean"] == pytest.approx(u.scores["dnsmos_ovrl_restored"])
+    for u in Corpus(tmp_path / "run"):
+        speech = Corpus(clean).load_audio(Corpus(clean).get(u.id), target_sr=16000)[0]
+        noise = Corpus(tmp_path / "run").load_audio(u, target_sr=16000)[0]
+        expected, noisy = mos.predict([speech, noise], 16000)
+        assert u.scores["dnsmos_ovrl_clean"] == pytest.approx(expected["dnsmos_ovrl"])
+        assert u.scores["dnsmos_ovrl_restored"] == pytest.approx(noisy["dnsmos_ovrl"])
+        assert u.scores["dnsmos_ovrl_clean"] != pytest.approx(u.scores["dnsmos_ovrl_restored"])
     with pytest.raises(ValueError, match="nothing to score"):
         score_corpus(tmp_path / "run", "x")
     with pytest.raises(ValueError, match="simple name"):

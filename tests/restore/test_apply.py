@@ -4,11 +4,11 @@ import pytest
 import soundfile as sf
 import torch
 
-from corpus.manifest import Corpus
-from corpus.testing import make_corpus, speech_like
-from jobs.cli import main
-from restore.config import restorer_config
-from restore.model import Restorer
+from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.testing import make_corpus, speech_like
+from fleursr.jobs.cli.main import main
+from fleursr.restore.config import restorer_config
+from fleursr.restore.model import Restorer
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +57,6 @@ def test_restore_a_corpus_keeps_every_utterance(checkpoint, tmp_path):
 def test_missing_embedded_weights_is_a_clear_error(tmp_path, capsys, monkeypatch):
     """An installation without the package's weights folder (a trimmed install) says so."""
     sf.write(tmp_path / "in.wav", speech_like(0.5), 16000)
-    monkeypatch.setattr("restore.apply.PACKAGED", tmp_path / "no-weights")
+    monkeypatch.setattr(Restorer, "shipped_dir", tmp_path / "no-weights")
     assert main(["restore", str(tmp_path / "in.wav"), str(tmp_path / "o.wav")]) == 2
     assert "no embedded restoration weights" in capsys.readouterr().err

@@ -10,8 +10,8 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 import transformers as tf  # noqa: E402
 
-from corpus.nn.spectral import MelConfig  # noqa: E402
-from restore.features import MelFeatures, SSLFeatures, build_features  # noqa: E402
+from fleursr.nn.spectral import MelConfig  # noqa: E402
+from fleursr.restore.features import MelFeatures, SSLFeatures, build_features  # noqa: E402
 
 # WavLM's own attention mixes a bool padding mask with a float position bias (torch warns).
 pytestmark = pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from corpus.nn import MelSpectrogram
-from corpus.testing import speech_like
-from restore.config import restorer_config
-from restore.model import Restorer
+from fleursr.corpus.testing import speech_like
+from fleursr.nn import MelSpectrogram
+from fleursr.restore.config import restorer_config
+from fleursr.restore.model import Restorer
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -140,7 +140,8 @@ def test_checkpoint_round_trip(tmp_path):
     assert "config.json" in files and "model.safetensors" in files
     assert not any(f.endswith((".bin", ".pt", ".pkl")) for f in files)
     config = json.loads((tmp_path / "ckpt" / "config.json").read_text())
-    assert config["size"] == "tiny" and config["cleaner"]["depth"] == 1
+    assert config["format"] == "fleursr-restorer" and config["version"] == 1
+    assert config["model"]["size"] == "tiny" and config["model"]["cleaner"]["depth"] == 1
     loaded = Restorer.from_pretrained(tmp_path / "ckpt")
     wave = speech_like(0.8, 16000)
     np.testing.assert_array_equal(model.restore(wave, 16000)[0], loaded.restore(wave, 16000)[0])
@@ -155,6 +156,10 @@ def test_checkpoint_errors_name_the_problem(tmp_path):
     (tmp_path / "a" / "model.safetensors").replace(tmp_path / "c.safetensors")
     (tmp_path / "b" / "model.safetensors").replace(tmp_path / "a" / "model.safetensors")
     with pytest.raises(ValueError, match="weights do not match the config"):
+        Restorer.from_pretrained(tmp_path / "a")
+    other_kind = json.loads((tmp_path / "a" / "config.json").read_text()) | {"format": "x"}
+    (tmp_path / "a" / "config.json").write_text(json.dumps(other_kind))
+    with pytest.raises(ValueError, match="format 'x' is not 'fleursr-restorer'"):
         Restorer.from_pretrained(tmp_path / "a")
 
 

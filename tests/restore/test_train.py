@@ -6,12 +6,18 @@ import numpy as np
 import pytest
 import torch
 
-from corpus.nn.checkpoint import load_training_state, save_training_state
-from corpus.testing import make_corpus
-from restore.config import restorer_config
-from restore.data import DegradedPairs, collate_pairs
-from restore.model import Restorer
-from restore.train import CleanerStage, TrainConfig, VocoderStage, train_cleaner, train_vocoder
+from fleursr.corpus.testing import make_corpus
+from fleursr.nn.checkpoint import load_training_state, save_training_state
+from fleursr.restore.config import restorer_config
+from fleursr.restore.data import DegradedPairs, collate_pairs
+from fleursr.restore.model import Restorer
+from fleursr.restore.train import (
+    CleanerStage,
+    TrainConfig,
+    VocoderStage,
+    train_cleaner,
+    train_vocoder,
+)
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -9,9 +9,9 @@ import math
 import pytest
 import torch
 
-from corpus.nn.conformer import lengths_to_mask
-from corpus.nn.spectral import MelSpectrogram, mel_power
-from restore.discriminators import (
+from fleursr.nn.conformer import lengths_to_mask
+from fleursr.nn.spectral import MelSpectrogram, mel_power
+from fleursr.restore.discriminators import (
     DiscriminatorConfig,
     MultiPeriodDiscriminator,
     MultiResolutionDiscriminator,
@@ -20,7 +20,7 @@ from restore.discriminators import (
     generator_loss,
     multi_resolution_stft_loss,
 )
-from restore.wavefit import WaveFit, WaveFitConfig, derive_factors
+from fleursr.restore.wavefit import WaveFit, WaveFitConfig, derive_factors
 
 SR = 24000
 

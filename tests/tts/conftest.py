@@ -4,10 +4,10 @@ steps, and a tiny randomly initialized restoration checkpoint whose WaveFit rend
 import pytest
 import torch
 
-from corpus.testing import make_corpus
-from restore.config import restorer_config
-from restore.model import Restorer
-from tts.train import TTSTrainConfig, train_tts
+from fleursr.corpus.testing import make_corpus
+from fleursr.restore.config import restorer_config
+from fleursr.restore.model import Restorer
+from fleursr.tts.train import TTSTrainConfig, train_tts
 
 LANGUAGES = ("en_us", "fr_fr")
 

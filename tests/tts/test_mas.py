@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from tts.mas import maximum_path, maximum_path_numpy
+from fleursr.tts.mas import maximum_path, maximum_path_numpy
 
 
 def brute_force(value: np.ndarray) -> tuple[float, np.ndarray]:

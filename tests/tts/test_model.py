@@ -5,9 +5,9 @@ import json
 import pytest
 import torch
 
-from tts.config import SIZES, tts_config
-from tts.model import TTSModel, durations_to_path
-from tts.pretrained import TTS
+from fleursr.tts.config import SIZES, tts_config
+from fleursr.tts.model import TTSModel, durations_to_path
+from fleursr.tts.pretrained import TTS
 
 
 def fixed_batch(n_mels=40, seed=0):
@@ -131,7 +131,7 @@ def test_sizes_and_overrides(tmp_path):
     path.write_text("size: tiny\ndecoder_depth: 2\n")
     cfg = tts_config(str(path))
     assert (cfg.size, cfg.decoder_depth, cfg.dim) == ("tiny", 2, 32)
-    with pytest.raises(KeyError, match="unknown TTS settings"):
+    with pytest.raises(KeyError, match="unknown TTSConfig setting"):
         tts_config({"size": "tiny", "depth": 3})
     with pytest.raises(ValueError, match="unknown TTS size"):
         tts_config("huge")

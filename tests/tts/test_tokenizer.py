@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from tts.tokenizer import UNK_ID, GraphemeTokenizer, normalize_graphemes
+from fleursr.tts.tokenizer import UNK_ID, GraphemeTokenizer, normalize_graphemes
 
 SENTENCES = {
     "latin": "Où est la bibliothèque ? Ça va bien, merci.",

@@ -8,11 +8,11 @@ import pytest
 import soundfile as sf
 import torch
 
-from jobs.cli import main
-from restore.config import restorer_config
-from restore.model import Restorer
-from tts.train import TTSTrainConfig, train_tts
-from tts.vocoder import VocoderMismatchError
+from fleursr.jobs.cli.main import main
+from fleursr.restore.config import restorer_config
+from fleursr.restore.model import Restorer
+from fleursr.tts.train import TTSTrainConfig, train_tts
+from fleursr.tts.vocoder import VocoderMismatchError
 
 
 def test_train_then_say_produces_audio(tiny_corpus, tiny_vocoder, tmp_path, capsys):
@@ -68,16 +68,16 @@ def test_same_seed_same_voice(tiny_corpus, tmp_path):
 
 
 def test_vocoder_with_another_mel_is_refused(trained_voice, tmp_path):
-    from tts.synthesize import Synthesizer
+    from fleursr.jobs.vocoders import load_synthesizer
 
     other = restorer_config({"size": "tiny", "features": {"kind": "mel", "n_mels": 80}})
     Restorer(other.to_dict()).save_pretrained(tmp_path / "voc80")
     with pytest.raises(VocoderMismatchError, match="n_mels: voice 40 vs vocoder 80"):
-        Synthesizer.load(trained_voice, str(tmp_path / "voc80"))
+        load_synthesizer(trained_voice, str(tmp_path / "voc80"))
 
 
 def test_say_errors_are_clear(trained_voice, tmp_path):
-    from tts.synthesize import Synthesizer
+    from fleursr.tts.synthesize import Synthesizer
 
     synth = Synthesizer.load(trained_voice)
     with pytest.raises(ValueError, match="nothing to say"):

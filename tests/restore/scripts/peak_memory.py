@@ -7,8 +7,8 @@ import time
 import numpy as np
 import torch
 
-from restore.config import restorer_config
-from restore.model import Restorer
+from fleursr.restore.config import restorer_config
+from fleursr.restore.model import Restorer
 
 if __name__ == "__main__":
     torch.set_num_threads(1)

@@ -1,0 +1,1 @@
+"""Batch jobs on dask: sharded, resumable, checksummed runs (restore, score, filter, report)."""

@@ -1,0 +1,1 @@
+"""Experiments over the models: ``evaluate`` (the results table), the TTS comparison, the demo."""

@@ -1,0 +1,1 @@
+"""Publishing a run: the hub layout, the FLEURS layout, the dataset card, the upload."""
