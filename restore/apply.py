@@ -20,10 +20,12 @@ from fleursr.corpus.audio import AudioError, read_audio, write_audio
 from fleursr.corpus.manifest import MANIFEST_NAME, Corpus, write_manifest
 from fleursr.corpus.readers.folder import AUDIO_SUFFIXES
 from fleursr.corpus.record import Utterance
-from fleursr.nn.pretrained import shipped_checkpoint
+from fleursr.nn.pretrained import is_hub_id, shipped_checkpoint
 from fleursr.nn.runtime import resolve_device
+from fleursr.restore.base import SpeechRestorer
 from fleursr.restore.corpus import restore_utterances
 from fleursr.restore.model import Restorer
+from fleursr.restore.peers import ALIASES, PEERS, load_peer, peer_name
 
 CORPUS_CHUNK = 64  # corpus rows read at a time (and sorted by length for batching)
 
@@ -55,12 +57,34 @@ def shipped_restorer() -> Path:
     return shipped_checkpoint(Restorer.shipped_dir, Restorer.shipped_what, Restorer.shipped_hint)
 
 
-def load_restorer(model: str = "embedded", device: str = "auto") -> Restorer:
-    """``embedded`` (the weights shipped in the package), a checkpoint directory, or a hub id."""
-    return Restorer.from_pretrained(model, device=resolve_device(device))
+def restorer_choices() -> str:
+    """The restorer specs, for help texts and error messages."""
+    aliases = {v: k for k, v in ALIASES.items()}
+    peers = [f"{n} ({aliases[n]})" if n in aliases else n for n in PEERS if n != "sidon"]
+    return (
+        "embedded, a checkpoint DIR, a hub id ORG/NAME, "
+        + ", ".join(peers)
+        + ", sidon, sidon:DIR_OR_HUB_ID"
+    )
 
 
-def _restore_file(restorer: Restorer, src: Path, dst: Path, summary: RestoreSummary) -> None:
+def load_restorer(model: str = "embedded", device: str = "auto") -> SpeechRestorer:
+    """The restorer ``model`` names: ``embedded`` (the weights shipped in the package), a
+    checkpoint directory or a hub id (the project's :class:`Restorer`), or another restorer by
+    name (:mod:`fleursr.restore.peers`): ``identity``, ``spectral-gating`` (``noisereduce``),
+    ``rnnoise``, ``deepfilternet3`` (``dfn3``), ``sidon`` or ``sidon:DIR_OR_HUB_ID``. A name
+    wins over a directory of the same name. ``ValueError`` for anything else."""
+    spec = str(model).strip()
+    if peer_name(spec) is not None:
+        return load_peer(spec, device)
+    if spec == "embedded" or Path(spec).expanduser().is_dir() or is_hub_id(spec):
+        return Restorer.from_pretrained(spec, device=resolve_device(device))
+    looks_like_path = any(c in spec for c in "/\\") or spec.startswith((".", "~"))
+    what = "no such checkpoint directory" if looks_like_path else "unknown restorer"
+    raise ValueError(f"{what} {model!r}; choose one of: {restorer_choices()}")
+
+
+def _restore_file(restorer: SpeechRestorer, src: Path, dst: Path, summary: RestoreSummary) -> None:
     summary.files += 1
     try:
         wave, sr = read_audio(src, mono=False)
@@ -73,7 +97,7 @@ def _restore_file(restorer: Restorer, src: Path, dst: Path, summary: RestoreSumm
     summary.seconds_in += len(wave) / sr
 
 
-def _restore_corpus(restorer: Restorer, src: Corpus, out: Path, summary: RestoreSummary,
+def _restore_corpus(restorer: SpeechRestorer, src: Corpus, out: Path, summary: RestoreSummary,
                     progress: bool) -> None:  # fmt: skip
     bar = tqdm(total=len(src), desc="restore", unit="utt", disable=not progress)
 
@@ -92,7 +116,7 @@ def _restore_corpus(restorer: Restorer, src: Corpus, out: Path, summary: Restore
 
 
 def restore_path(
-    restorer: Restorer, source: str | os.PathLike, output: str | os.PathLike,
+    restorer: SpeechRestorer, source: str | os.PathLike, output: str | os.PathLike,
     progress: bool = True,
 ) -> RestoreSummary:  # fmt: skip
     """Restore ``source`` into ``output``: file -> file (format from the suffix), folder ->

@@ -1,4 +1,8 @@
-"""The three swappable roles of the restoration model.
+"""The swappable roles of restoration: a whole restorer and the three parts of the project's own.
+
+``SpeechRestorer`` is what the corpus path, ``fleursr restore`` and the batch jobs call: any
+recording in, 24 kHz mono float32 out. ``Restorer`` (the project's model) and the restorers of
+``fleursr.restore.peers`` implement it.
 
 ``FeatureExtractor`` turns audio into frames, ``FeatureCleaner`` maps degraded frames to clean
 ones, ``Vocoder`` turns frames back into 24 kHz audio. ``Restorer`` composes one of each.
@@ -9,12 +13,71 @@ Feature tensors are ``(batch, frames, dim)`` with ``(batch, frames)`` bool masks
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
+from fleursr.corpus.audio import as_float32, resample, to_mono
 from fleursr.nn.vocoder import Vocoder  # the role TTS shares: it lives on the lower floor
+
+OUTPUT_SAMPLE_RATE = 24000  # every restorer's output rate: the corpus contract
+
+
+def prepare_audio(wave: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
+    """Any dtype, mono or multichannel, any plausible rate -> float32 mono at ``target_sr``;
+    ``ValueError``/``TypeError`` for empty, non-numeric or non-finite audio."""
+    wave = np.asarray(wave)
+    if wave.size == 0:
+        raise ValueError("cannot restore empty audio")
+    if not np.issubdtype(wave.dtype, np.number):
+        raise TypeError(f"audio must be numeric, got dtype {wave.dtype}")
+    x = to_mono(as_float32(wave))
+    if not np.isfinite(x).all():
+        raise ValueError("audio contains NaN or infinite samples")
+    if not 1000 <= sr <= 384000:
+        raise ValueError(f"implausible sample rate {sr} Hz")
+    return resample(x, sr, target_sr)
+
+
+class SpeechRestorer(ABC):
+    """A restorer as the corpus path sees it: ``restore(wave, sr) -> (float32 wave, 24000)``.
+
+    ``name`` says which restorer it is (run metadata, benchmark tables); ``input_sample_rate``
+    is the rate it works at (inputs are resampled to it by :meth:`prepare`); output is always
+    mono float32 at ``sample_rate`` (24 kHz), one output second per input second.
+    """
+
+    name: str = "restorer"
+    sample_rate: int = OUTPUT_SAMPLE_RATE
+    input_sample_rate: int = OUTPUT_SAMPLE_RATE
+
+    def prepare(self, wave: np.ndarray, sr: int) -> np.ndarray:
+        """Any dtype, mono or multichannel, any rate -> float32 mono at ``input_sample_rate``."""
+        return prepare_audio(wave, sr, self.input_sample_rate)
+
+    @abstractmethod
+    def restore(self, wave: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+        """One recording of any shape, dtype, rate and length -> ``(float32 (n,), 24000)``."""
+
+    def restore_batch(
+        self, waves: Sequence[np.ndarray], srs: int | Sequence[int], batch_size: int = 8
+    ) -> list[np.ndarray]:
+        """Many recordings, results in input order (default: one :meth:`restore` each)."""
+        srs = [srs] * len(waves) if isinstance(srs, int) else list(srs)
+        if len(srs) != len(waves):
+            raise ValueError(f"{len(waves)} waves but {len(srs)} sample rates")
+        return [self.restore(w, sr)[0] for w, sr in zip(waves, srs)]
+
+    def describe(self) -> dict[str, Any]:
+        """JSON-serializable name and settings, for run metadata and benchmark tables."""
+        return {"name": self.name}
+
+    def output_length(self, input_samples: int) -> int:
+        """Output samples for ``input_samples`` at ``input_sample_rate``."""
+        return input_samples * self.sample_rate // self.input_sample_rate
 
 
 class FeatureExtractor(nn.Module, ABC):
@@ -52,7 +115,15 @@ class FeatureCleaner(nn.Module, ABC):
         """``(batch, frames, dim)`` -> ``(batch, frames, dim)``."""
 
 
-__all__ = ["FeatureCleaner", "FeatureExtractor", "Vocoder", "check_batch"]
+__all__ = [
+    "OUTPUT_SAMPLE_RATE",
+    "FeatureCleaner",
+    "FeatureExtractor",
+    "SpeechRestorer",
+    "Vocoder",
+    "check_batch",
+    "prepare_audio",
+]
 
 
 def check_batch(

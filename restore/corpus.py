@@ -24,7 +24,7 @@ import numpy as np
 from fleursr.corpus.audio import AudioError, encode_flac, write_audio
 from fleursr.corpus.manifest import Corpus
 from fleursr.corpus.record import Utterance
-from fleursr.restore.model import Restorer
+from fleursr.restore.base import SpeechRestorer
 
 AUDIO_DIR = "audio"  # where restored audio goes when it is written as files
 
@@ -67,7 +67,8 @@ def _twin(src: Corpus, utt: Utterance, out_root: Path, embed: bool) -> Utterance
 
 
 def restore_utterances(
-    restorer: Restorer, src: Corpus, utts: Sequence[Utterance], out_root: str | os.PathLike,
+    restorer: SpeechRestorer, src: Corpus, utts: Sequence[Utterance],
+    out_root: str | os.PathLike,
     *, embed: bool = False, batch_size: int = 8, min_seconds: float = 0.0,
 ) -> tuple[list[Utterance], float]:  # fmt: skip
     """Restore ``utts`` (rows of ``src``) for the corpus at ``out_root``; returns the output rows,

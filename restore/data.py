@@ -4,7 +4,9 @@ Each item is a random crop of a clean utterance, degraded with a seed derived fr
 the epoch and the index, so every run sees the same sequence and a resumed run sees what an
 uninterrupted one would. Degradation runs at the corpus' own rate (as the damage would have
 happened), then the degraded input is resampled to the feature extractor's rate and the clean
-target to the 24 kHz output rate.
+target to the 24 kHz output rate (the degraded input too: a vocoder that starts from the input
+recording gets it at its own rate). Each pair carries half the source's rate, the band its
+target covers: the spectral loss ignores what lies above it.
 """
 
 from __future__ import annotations
@@ -25,13 +27,17 @@ from fleursr.degrade import degrade, utterance_seed
 @dataclass
 class PairBatch:
     """A padded batch. ``degraded``/``clean_in``: ``(batch, samples)`` at the input rate;
-    ``clean_out``: ``(batch, out_samples)`` at 24 kHz; ``lengths``/``out_lengths``: ``(batch,)``."""
+    ``clean_out``/``degraded_out``: ``(batch, out_samples)`` at 24 kHz; ``lengths``/
+    ``out_lengths``: ``(batch,)``; ``band_hz`` ``(batch,)``: half the clean source's own rate,
+    the band its target really covers."""
 
     degraded: torch.Tensor
     clean_in: torch.Tensor
     clean_out: torch.Tensor
     lengths: torch.Tensor
     out_lengths: torch.Tensor
+    degraded_out: torch.Tensor
+    band_hz: torch.Tensor
 
     def to(self, device: torch.device | str) -> PairBatch:
         return PairBatch(*(t.to(device) for t in vars(self).values()))
@@ -87,7 +93,7 @@ class DegradedPairs(Dataset):
             self._cache[utt.id] = (wave, sr)
         return wave, sr
 
-    def __getitem__(self, index: int) -> dict[str, np.ndarray]:
+    def __getitem__(self, index: int) -> dict[str, np.ndarray | float]:
         utt = self.utts[index % len(self.utts)]
         seed = utterance_seed(self.seed, f"{self.epoch}:{index}:{utt.id}")
         rng = np.random.default_rng(seed)
@@ -104,6 +110,8 @@ class DegradedPairs(Dataset):
             "degraded": resample(degraded, sr, self.input_sr),
             "clean_in": resample(wave, sr, self.input_sr),
             "clean_out": resample(wave, sr, self.output_sr),
+            "degraded_out": resample(degraded, sr, self.output_sr),
+            "band_hz": sr / 2,  # a 16 kHz source has nothing above 8 kHz to teach
         }
 
 
@@ -115,12 +123,15 @@ def _pad(waves: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
     return out, lengths
 
 
-def collate_pairs(items: list[dict[str, np.ndarray]]) -> PairBatch:
+def collate_pairs(items: list[dict]) -> PairBatch:
     """Pad a list of ``DegradedPairs`` items into a :class:`PairBatch`."""
-    for item in items:  # resampling may leave the pair a sample apart: trim to the shorter
-        m = min(len(item["degraded"]), len(item["clean_in"]))
-        item["degraded"], item["clean_in"] = item["degraded"][:m], item["clean_in"][:m]
+    for item in items:  # resampling may leave a pair a sample apart: trim to the shorter
+        for a, b in (("degraded", "clean_in"), ("degraded_out", "clean_out")):
+            m = min(len(item[a]), len(item[b]))
+            item[a], item[b] = item[a][:m], item[b][:m]
     degraded, lengths = _pad([i["degraded"] for i in items])
     clean_in, _ = _pad([i["clean_in"] for i in items])
     clean_out, out_lengths = _pad([i["clean_out"] for i in items])
-    return PairBatch(degraded, clean_in, clean_out, lengths, out_lengths)
+    degraded_out, _ = _pad([i["degraded_out"] for i in items])
+    band = torch.tensor([float(i["band_hz"]) for i in items])
+    return PairBatch(degraded, clean_in, clean_out, lengths, out_lengths, degraded_out, band)

@@ -170,17 +170,28 @@ def multi_resolution_stft_loss(
     target: torch.Tensor,
     resolutions: Sequence[tuple[int, int, int]] = STFT_RESOLUTIONS,
     floor: float = 1e-5,
+    cutoff_hz: torch.Tensor | None = None,
+    sample_rate: int = 24000,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``(batch, samples)`` pair -> (spectral convergence, log-magnitude L1), each averaged over
     ``(n_fft, hop, win)`` resolutions. Magnitudes are floored at ``floor`` before the log so
-    digital silence does not dominate."""
+    digital silence does not dominate. ``cutoff_hz`` ``(batch,)``: per item, bins above it (at
+    ``sample_rate``) count in neither term, e.g. above the band a 16 kHz source ever had."""
     sc, log_mag = pred.new_zeros((), dtype=torch.float32), pred.new_zeros((), dtype=torch.float32)
     for n_fft, hop, win in resolutions:
         p = stft_magnitude(pred.float(), n_fft, hop, win)
         t = stft_magnitude(target.float(), n_fft, hop, win)
-        norm = t.pow(2).sum(dim=(1, 2)).add(1e-12).sqrt()
-        sc = sc + ((t - p).pow(2).sum(dim=(1, 2)).add(1e-12).sqrt() / norm).mean()
-        log_mag = log_mag + (p.clamp_min(floor).log() - t.clamp_min(floor).log()).abs().mean()
+        diff = (p.clamp_min(floor).log() - t.clamp_min(floor).log()).abs()
+        if cutoff_hz is None:
+            norm = t.pow(2).sum(dim=(1, 2)).add(1e-12).sqrt()
+            sc = sc + ((t - p).pow(2).sum(dim=(1, 2)).add(1e-12).sqrt() / norm).mean()
+            log_mag = log_mag + diff.mean()
+            continue
+        freqs = torch.arange(t.shape[1], device=t.device) * (sample_rate / n_fft)
+        keep = (freqs[None, :] <= cutoff_hz.to(t.device).float()[:, None]).float()[:, :, None]
+        norm = (keep * t.pow(2)).sum(dim=(1, 2)).add(1e-12).sqrt()
+        sc = sc + ((keep * (t - p).pow(2)).sum(dim=(1, 2)).add(1e-12).sqrt() / norm).mean()
+        log_mag = log_mag + (keep * diff).sum() / (keep.sum() * t.shape[2]).clamp_min(1)
     return sc / len(resolutions), log_mag / len(resolutions)
 
 
@@ -235,6 +246,7 @@ def generator_loss(
     outputs: list[torch.Tensor] | None = None,
     weights: LossWeights | None = None,
     generator: torch.Generator | None = None,
+    band_hz: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """WaveFit generator loss, averaged over every intermediate output (all T run as one batch).
 
@@ -242,13 +254,16 @@ def generator_loss(
     samples)`` (cropped or zero-padded to ``frames * hop`` and zeroed past the mask). Pass
     ``outputs`` (``vocoder(..., return_all=True)``) to share one forward pass with the
     discriminator step; ``discriminators=None`` trains on the STFT terms alone (warm-up).
+    ``band_hz`` ``(batch,)``: the STFT terms ignore bins above it (the target's real band).
     """
     w = weights or LossWeights()
     if outputs is None:
         outputs = vocoder(features, mask, return_all=True, generator=generator)
     target = _match(target.float(), outputs[-1].shape[-1]) * vocoder.sample_mask(mask, outputs[-1])
     fake, steps = torch.cat(outputs).float(), len(outputs)  # (steps * batch, samples)
-    sc, log_mag = multi_resolution_stft_loss(fake, target.repeat(steps, 1))
+    cutoff = None if band_hz is None else band_hz.repeat(steps)
+    sc, log_mag = multi_resolution_stft_loss(fake, target.repeat(steps, 1), cutoff_hz=cutoff,
+                                             sample_rate=vocoder.sample_rate)  # fmt: skip
     adv = fm = target.new_zeros(())
     if discriminators is not None:
         with torch.no_grad():

@@ -20,16 +20,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from fleursr.corpus.audio import as_float32, resample, to_mono
+from fleursr.corpus.audio import resample
 from fleursr.nn import lengths_to_mask
 from fleursr.nn.pretrained import Pretrained
-from fleursr.restore.base import FeatureExtractor
+from fleursr.restore.base import OUTPUT_SAMPLE_RATE, FeatureExtractor, SpeechRestorer
 from fleursr.restore.cleaner import build_cleaner
 from fleursr.restore.config import RestorerConfig
 from fleursr.restore.features import MelFeatures, build_features
 from fleursr.restore.wavefit import WaveFit, WaveFitConfig
-
-OUTPUT_SAMPLE_RATE = 24000
 
 
 def build_vocoder(features: FeatureExtractor, cfg: RestorerConfig, out_sr: int) -> WaveFit:
@@ -53,10 +51,21 @@ def build_vocoder(features: FeatureExtractor, cfg: RestorerConfig, out_sr: int) 
     return WaveFit(getattr(WaveFitConfig, size)(**{**settings, **derived}))
 
 
-class Restorer(nn.Module, Pretrained):
+#: WaveFit options added after checkpoint format 1 and their version-1 values: a checkpoint
+#: using any other value is written as format 2 with all of them spelled out (a later change
+#: of a default or preset then cannot change it).
+VERSION_2_OPTIONS = {"start": "griffin-lim", "network": "wave"}
+SPELLED_OUT = ("start", "start_fallback", "network", "stft_dim", "stft_blocks", "stft_mult",
+               "stft_kernel", "stft_n_fft")  # fmt: skip
+
+
+class Restorer(nn.Module, Pretrained, SpeechRestorer):
     """Miipher-style speech restoration. ``config`` is a ``RestorerConfig`` as a dict."""
 
+    name = "fleursr"
+
     checkpoint_format = "fleursr-restorer"
+    format_version = 2  # reads 1 and 2; an instance writes 1 unless it uses VERSION_2_OPTIONS
     shipped_dir = Path(__file__).parent / "weights" / "embedded"
     shipped_what = "embedded restoration weights"
     shipped_hint = "train a model (docs/restoration.md) and pass its directory with --model DIR"
@@ -70,6 +79,11 @@ class Restorer(nn.Module, Pretrained):
         self.cleaner = build_cleaner(self.features.dim, self.cfg.cleaner)
         self.vocoder = build_vocoder(self.features, self.cfg, OUTPUT_SAMPLE_RATE)
         self.sample_rate = OUTPUT_SAMPLE_RATE
+        voc = self.vocoder.config
+        new = any(getattr(voc, k) != v for k, v in VERSION_2_OPTIONS.items())
+        self.format_version = 2 if new else 1  # type: ignore[misc]
+        if new:
+            self.cfg.vocoder = {**self.cfg.vocoder, **{k: getattr(voc, k) for k in SPELLED_OUT}}
 
     # ----------------------------------------------------------------- core forward pass
     @property
@@ -80,8 +94,8 @@ class Restorer(nn.Module, Pretrained):
     def input_sample_rate(self) -> int:
         return self.features.sample_rate
 
-    def output_length(self, input_samples: int) -> int:
-        return input_samples * self.sample_rate // self.features.sample_rate
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "model": self.cfg.to_dict()}
 
     def forward(
         self,
@@ -89,48 +103,72 @@ class Restorer(nn.Module, Pretrained):
         lengths: torch.Tensor | None = None,
         steps: int | None = None,
         generator: torch.Generator | None = None,
+        reference: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(batch, samples)`` at ``input_sample_rate`` -> ``(batch, out_samples)`` at 24 kHz
-        and the valid output lengths ``(batch,)``."""
+        and the valid output lengths ``(batch,)``. A vocoder that starts from the input
+        (start="degraded") gets ``reference`` ``(batch, out_samples)``, the input at 24 kHz
+        (default: ``waves``, resampled when the input rate differs)."""
         if lengths is None:
             lengths = torch.full((waves.shape[0],), waves.shape[1], device=waves.device)
+        out_lengths = lengths * self.sample_rate // self.features.sample_rate
+        if reference is None and self.vocoder.uses_reference:
+            reference = self._reference(waves, lengths, out_lengths)
         feats, frames = self.features(waves, lengths)
         mask = lengths_to_mask(frames, feats.shape[1])
         cleaned = self.cleaner(feats, mask)
-        audio = self.vocoder(cleaned, mask, steps=steps, generator=generator)
-        out_lengths = lengths * self.sample_rate // self.features.sample_rate
+        audio = self.vocoder(cleaned, mask, steps=steps, generator=generator, reference=reference)
         # SSL encoders leave up to a few tens of ms at the end without a frame: pad with zeros.
         audio = torch.nn.functional.pad(audio, (0, max(0, int(out_lengths.max()) - audio.shape[1])))
         audio = audio[:, : int(out_lengths.max())]
         return audio * lengths_to_mask(out_lengths, audio.shape[1]), out_lengths
 
-    # ------------------------------------------------------------------- numpy inference
-    def prepare(self, wave: np.ndarray, sr: int) -> np.ndarray:
-        """Any dtype, mono or multichannel, any rate -> float32 mono at ``input_sample_rate``."""
-        wave = np.asarray(wave)
-        if wave.size == 0:
-            raise ValueError("cannot restore empty audio")
-        if not np.issubdtype(wave.dtype, np.number):
-            raise TypeError(f"audio must be numeric, got dtype {wave.dtype}")
-        x = to_mono(as_float32(wave))
-        if not np.isfinite(x).all():
-            raise ValueError("audio contains NaN or infinite samples")
-        if not 1000 <= sr <= 384000:
-            raise ValueError(f"implausible sample rate {sr} Hz")
-        return resample(x, sr, self.input_sample_rate)
+    def _reference(
+        self, waves: torch.Tensor, lengths: torch.Tensor, out_lengths: torch.Tensor
+    ) -> torch.Tensor:
+        """``waves`` at the output rate, each row resampled (soxr) over its valid samples."""
+        if self.input_sample_rate == self.sample_rate:
+            return waves
+        rows = [self._at_output_rate(w[: int(n)].float().cpu().numpy())
+                for w, n in zip(waves, lengths)]  # fmt: skip
+        return self._pad(rows, out_lengths)
 
+    def _at_output_rate(self, x: np.ndarray) -> np.ndarray:
+        return resample(x, self.input_sample_rate, self.sample_rate)
+
+    def _pad(self, xs: Sequence[np.ndarray], lengths: torch.Tensor) -> torch.Tensor:
+        """Zero-padded ``(batch, max(lengths))`` of ``xs``, each cut to its length."""
+        batch = torch.zeros(len(xs), int(lengths.max()), device=self.device)
+        for i, (x, n) in enumerate(zip(xs, lengths.tolist())):
+            x = torch.from_numpy(np.ascontiguousarray(x[:n], dtype=np.float32))
+            batch[i, : len(x)] = x
+        return batch
+
+    # ------------------------------------------------------------------- numpy inference
     def _generator(self, offset: int = 0) -> torch.Generator:
         return torch.Generator(device=self.device).manual_seed(self.cfg.seed + offset)
 
     @torch.inference_mode()
-    def _run(self, xs: Sequence[np.ndarray], offset: int = 0) -> list[np.ndarray]:
-        """Restore a padded batch of prepared waves; returns each at its own output length."""
+    def _run(
+        self,
+        xs: Sequence[np.ndarray],
+        offset: int = 0,
+        references: Sequence[np.ndarray] | None = None,
+    ) -> list[np.ndarray]:
+        """Restore a padded batch of prepared waves; returns each at its own output length.
+        ``references``: the same waves at 24 kHz, for a vocoder that starts from its input
+        (default: ``xs`` resampled)."""
         lengths = torch.tensor([len(x) for x in xs], device=self.device)
-        batch = torch.zeros(len(xs), int(lengths.max()), device=self.device)
-        for i, x in enumerate(xs):
-            batch[i, : len(x)] = torch.from_numpy(x)
+        batch = self._pad(xs, lengths)
+        reference = None
+        if self.vocoder.uses_reference:
+            if references is None:
+                references = [self._at_output_rate(x) for x in xs]
+            out_lengths = torch.tensor([self.output_length(len(x)) for x in xs])
+            reference = self._pad(references, out_lengths)
         with self._autocast():
-            out, out_lengths = self(batch, lengths, generator=self._generator(offset))
+            out, out_lengths = self(batch, lengths, generator=self._generator(offset),
+                                    reference=reference)  # fmt: skip
         out = out.float().cpu().numpy()
         return [out[i, : int(n)] for i, n in enumerate(out_lengths)]
 
@@ -154,9 +192,15 @@ class Restorer(nn.Module, Pretrained):
         fade = int(round(overlap * ratio))
         ramp = np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade).astype(np.float32) ** 2
         per_batch = max(1, self.cfg.window_batch)
+        # the input at 24 kHz, resampled once, for a vocoder that starts from it: each window
+        # gets its own stretch of it
+        ref = self._at_output_rate(x) if self.vocoder.uses_reference else None
         for b in range(0, len(starts), per_batch):
             group = starts[b : b + per_batch]
-            segments = self._run([x[s : s + win] for s in group], offset=b)
+            refs = None if ref is None else [
+                ref[int(round(s * ratio)) : int(round(s * ratio)) + self.output_length(win)]
+                for s in group]  # fmt: skip
+            segments = self._run([x[s : s + win] for s in group], offset=b, references=refs)
             for k, (s, seg) in enumerate(zip(group, segments)):
                 seg = seg.copy()
                 if b + k > 0:

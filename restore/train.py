@@ -58,6 +58,10 @@ class TrainConfig:
     loader_workers: int = 0
     vocoder_input: str = "clean"  # "clean" (stage 1) or "cleaned" (stage 3)
     adversarial_from: int = 0  # vocoder: STFT loss only before this step
+    # vocoder: the STFT loss ignores bins above half each clean source's own rate (a 16 kHz
+    # corpus never shows what lies above 8 kHz); None: only for a vocoder that starts from the
+    # degraded input (start="degraded"), which would otherwise learn to remove high bands
+    band_limited_loss: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -152,17 +156,22 @@ class VocoderStage(_Stage):
                 feats = self.model.cleaner(feats, mask)
         else:
             feats, mask = self.features(batch.clean_in, batch.lengths)
-        target = batch.clean_out
+        target, vocoder = batch.clean_out, self.model.vocoder
+        reference = batch.degraded_out if vocoder.uses_reference else None
+        band = self.cfg.band_limited_loss
+        band_hz = batch.band_hz if (vocoder.uses_reference if band is None else band) else None
         adversarial = step >= self.cfg.adversarial_from
         with autocast(self.device):
-            fakes = [f.float() for f in self.model.vocoder(feats, mask, return_all=True)]
+            outs = vocoder(feats, mask, return_all=True, reference=reference)
+            fakes = [f.float() for f in outs]
         parts: dict[str, float] = {"d_total": 0.0}  # same log columns before and after warm-up
         if adversarial:
             d_loss, d_parts = discriminator_loss(self.disc, [f.detach() for f in fakes], target)
             self._update(self.opt_d, d_loss, list(self.disc.parameters()))
             parts.update(d_parts)
         disc = self.disc if adversarial else None
-        g_loss, g_parts = generator_loss(self.model.vocoder, disc, feats, mask, target, fakes)
+        g_loss, g_parts = generator_loss(vocoder, disc, feats, mask, target, fakes,
+                                         band_hz=band_hz)  # fmt: skip
         self._update(self.opt_g, g_loss, self.g_params)
         parts.update(g_parts)
         return parts

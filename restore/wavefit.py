@@ -63,14 +63,36 @@ class WaveFitConfig(Config):
     detach_between_steps: bool = True
     # y_T with gain="mel": "griffin-lim" (phase recovered from the mel's magnitude, the default)
     # or "noise" (Gaussian noise shaped by the mel envelope, as in the paper). See initial_noise.
+    # "degraded": the input recording (``forward``'s ``reference``) gain-matched, plus shaped noise
+    # where the mel has energy it lacks (wavefit_stft.degraded_start); with no reference (TTS),
+    # ``start_fallback``.
     start: str = "griffin-lim"
     start_iterations: int = 16  # Griffin-Lim iterations (fast variant, momentum 0.99)
+    start_fallback: str = "griffin-lim"
+    # per-step network F: "wave" (WaveFitGenerator) or "stft" (wavefit_stft.WaveFitSTFTGenerator:
+    # ConvNeXt blocks over STFT frames predicting a complex mask)
+    network: str = "wave"
+    stft_dim: int = 192
+    stft_blocks: int = 4
+    stft_mult: int = 3  # MLP width of a block: stft_mult * stft_dim
+    stft_kernel: int = 7  # depthwise convolution over frames
+    stft_n_fft: int | None = None  # None: 4 * hop_length (Hann window, hop = hop_length)
 
     def __post_init__(self) -> None:
         if self.gain not in ("mel", "peak"):
             raise ValueError(f"gain must be 'mel' or 'peak', got {self.gain!r}")
-        if self.start not in ("griffin-lim", "noise"):
-            raise ValueError(f"start must be 'griffin-lim' or 'noise', got {self.start!r}")
+        if self.start not in ("griffin-lim", "noise", "degraded"):
+            raise ValueError(f"start must be griffin-lim, noise or degraded, got {self.start!r}")
+        if self.start_fallback not in ("griffin-lim", "noise"):
+            raise ValueError(f"start_fallback must be griffin-lim or noise: {self.start_fallback}")
+        if self.network not in ("wave", "stft"):
+            raise ValueError(f"network must be 'wave' or 'stft', got {self.network!r}")
+        self.stft_n_fft = self.stft_n_fft or 4 * self.hop_length
+        sizes = (self.stft_dim, self.stft_blocks, self.stft_mult, self.stft_kernel)
+        if min(sizes) < 1 or self.stft_kernel % 2 == 0:
+            raise ValueError(f"stft_dim/blocks/mult must be >= 1, stft_kernel odd: got {sizes}")
+        if self.stft_n_fft < 2 * self.hop_length or self.stft_n_fft % 2:
+            raise ValueError(f"stft_n_fft must be even and >= 2 * hop, got {self.stft_n_fft}")
         if isinstance(self.mel, dict):
             self.mel = MelConfig(**self.mel)
         if self.gain == "mel":
@@ -230,7 +252,12 @@ class WaveFit(Vocoder):
         super().__init__()
         self.config = config or WaveFitConfig()
         self.sample_rate, self.hop_length = self.config.sample_rate, self.config.hop_length
-        self.generator = WaveFitGenerator(self.config)
+        if self.config.network == "stft":
+            from fleursr.restore.wavefit_stft import WaveFitSTFTGenerator  # it builds on this one
+
+            self.generator: nn.Module = WaveFitSTFTGenerator(self.config)
+        else:
+            self.generator = WaveFitGenerator(self.config)
         if self.config.gain == "mel":
             self.mel = MelSpectrogram(self.config.mel)
             fb = self.mel.fb  # (n_mels, bins): mel magnitude = fb @ linear magnitude
@@ -270,8 +297,17 @@ class WaveFit(Vocoder):
             p_z = mel_power(self.mel(z)[:, :, : cond.shape[1]], mask)
             return z * torch.sqrt(p_c / (p_z + eps))[:, None]
 
+    @property
+    def uses_reference(self) -> bool:
+        """Whether ``forward`` starts from a ``reference`` recording when given one."""
+        return self.config.start == "degraded"
+
     def initial_noise(
-        self, features: torch.Tensor, generator: torch.Generator | None = None
+        self,
+        features: torch.Tensor,
+        generator: torch.Generator | None = None,
+        reference: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``y_T`` ``(batch, frames * hop)`` before gain adjustment. gain="peak": white noise.
         gain="mel", start="noise": complex Gaussian STFT coefficients shaped by the mel envelope
@@ -280,7 +316,16 @@ class WaveFit(Vocoder):
         Griffin-Lim against the pseudo-inverse magnitude of the mel. A departure from the paper,
         measured: on CPU training budgets the network never learned to beat shaped noise (log-mel
         distance to the clean audio ~0.74 after 1,200 steps, as untrained), while Griffin-Lim
-        starts at ~0.36; the steps then only have to remove Griffin-Lim's phase artefacts."""
+        starts at ~0.36; the steps then only have to remove Griffin-Lim's phase artefacts.
+        start="degraded": ``reference`` ``(batch, samples)`` at ``sample_rate``, the recording
+        itself (see :func:`~fleursr.restore.wavefit_stft.degraded_start`); without one, the
+        ``start_fallback``."""
+        start = self.config.start
+        if start == "degraded" and reference is not None:
+            from fleursr.restore.wavefit_stft import degraded_start
+
+            return degraded_start(self, features, reference, mask, generator)
+        start = self.config.start_fallback if start == "degraded" else start
         batch, frames, _ = features.shape
         length, device = frames * self.hop_length, features.device
         if self.config.gain == "peak":
@@ -294,7 +339,7 @@ class WaveFit(Vocoder):
             window = torch.hann_window(m.win_length, device=device)
             stft = dict(n_fft=m.n_fft, hop_length=m.hop_length, win_length=m.win_length,
                         window=window)  # fmt: skip
-            if c.start == "noise":
+            if start == "noise":
                 spec = torch.view_as_complex(noise) * (self.mel_to_linear @ mel) * math.sqrt(0.5)
                 return torch.istft(spec, **stft, length=length)
             magnitude = (self.mel_pinv @ mel).clamp_min(0)
@@ -316,11 +361,15 @@ class WaveFit(Vocoder):
         steps: int | None = None,
         return_all: bool = False,
         generator: torch.Generator | None = None,
+        reference: torch.Tensor | None = None,
     ) -> torch.Tensor | list[torch.Tensor]:
         """``(batch, frames, cond_dim)`` -> wave ``(batch, frames * hop)`` (float32), zero past
-        each mask; with ``return_all`` the list of the T outputs ``y_{T-1} .. y_0``."""
+        each mask; with ``return_all`` the list of the T outputs ``y_{T-1} .. y_0``.
+        ``reference`` ``(batch, samples)`` at ``sample_rate``: the recording start="degraded"
+        starts from (ignored by the other starts)."""
         steps = steps or self.config.steps
-        y = self.gain_adjust(self.initial_noise(features, generator), features, mask)
+        y0 = self.initial_noise(features, generator, reference, mask)
+        y = self.gain_adjust(y0, features, mask)
         cond = self.generator.encode(features)
         outputs = []
         for t in range(steps, 0, -1):

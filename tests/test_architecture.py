@@ -88,7 +88,7 @@ def test_wheel_installs_only_fleursr(tmp_path):
     assert {t for t in tops if not t.endswith(".dist-info")} == {"fleursr"}
     for floor in ALLOWED:
         assert f"fleursr/{floor}/__init__.py" in names
-    for weights in ("restore", "quality/asr", "tts"):
+    for weights in ("restore", "tts"):
         assert f"fleursr/{weights}/weights/embedded/model.safetensors" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "fleursr = fleursr.jobs.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()

@@ -93,7 +93,8 @@ def import_corpus(
     """Read ``source`` and write ``out_dir/manifest.parquet``.
 
     Audio files are referenced where they are (absolute paths), embedded audio stays embedded;
-    FLEURS split archives are unpacked and Asterisk prompts decoded to FLAC under ``out_dir/audio``.
+    FLEURS split archives are unpacked and Asterisk prompts decoded to FLAC under ``out_dir/audio``
+    (those paths are written relative to ``out_dir``, so the corpus folder can move).
     Unreadable files become rows with ``status="error"``: every input utterance is listed.
     """
     out = Path(out_dir)
@@ -105,4 +106,15 @@ def import_corpus(
         options.setdefault("audio_dir", out / "audio")
     records: Iterable[Utterance] = read_any(source, fmt, **options)
     done = (_complete(u) for u in tqdm(records, desc="import", unit="utt", disable=not progress))
-    return write_manifest(out, done)
+    return write_manifest(out, (_relative_to(out, u) for u in done))
+
+
+def _relative_to(root: Path, utt: Utterance) -> Utterance:
+    """``utt`` with its path relative to ``root`` where the file lies inside it."""
+    path = Path(utt.path)
+    if utt.audio is None and path.is_absolute():
+        try:
+            utt.path = path.relative_to(root.resolve()).as_posix()
+        except ValueError:  # outside the corpus folder: referenced where it is
+            pass
+    return utt

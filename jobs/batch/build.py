@@ -29,13 +29,15 @@ class BuildResult:
 
 
 def build(input_root: str | os.PathLike, run_dir: str | os.PathLike, model: str,
-          asr: str | None = "embedded", mos: str | None = "dnsmos", rules: str | None = None,
+          asr: str | None = "auto", mos: str | None = "dnsmos", rules: str | None = None,
           shard_size: int = 64, options: JobOptions | None = None,
           report: bool = True) -> BuildResult:  # fmt: skip
     """Run the whole job on one cluster; a rerun resumes where an earlier one stopped."""
+    from fleursr.quality.asr.load import resolve_asr_spec
     from fleursr.quality.filter import FilterRules, filter_corpus
 
     options = options or JobOptions()
+    asr = resolve_asr_spec(asr)  # "auto": the offline Whisper base, or none where not installed
     filter_rules = FilterRules.load(rules)  # a bad rules file or model fails before any work
     check_spec(ModelSpec(restorer=model, asr=asr, mos=mos))
     result = BuildResult(Path(run_dir))

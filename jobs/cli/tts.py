@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from fleursr.jobs.cli.batch import ASR_HELP
+
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from fleursr.tts.train import TTSTrainConfig, train_tts
@@ -100,8 +102,7 @@ def add_tts_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="experiment directory (resumes training)")
     _add_training(p, steps=20000)
     p.add_argument("--vocoder", default=None, help="restoration checkpoint (default griffin-lim)")
-    p.add_argument("--asr", default="none",
-                   help="embedded, embedded:DIR, whisper[:ID], ctc[:ID], DIR or none")  # fmt: skip
+    p.add_argument("--asr", default="auto", help=ASR_HELP)
     p.add_argument("--mos", default="dnsmos", help="dnsmos, utmos, squim or none")
     p.add_argument("--per-language", type=int, default=20, help="held-out sentences a language")
     p.set_defaults(handler=_cmd_compare)

@@ -28,10 +28,10 @@ from fleursr.tts.train import TTSTrainConfig, train_tts
 
 @dataclass
 class CompareConfig:
-    """Settings of :func:`run_compare`. ``asr``: a ``fleursr.quality.asr.load_asr`` spec (``none``:
-    no
-    CER); ``mos``: a ``fleursr.quality.mos.build_mos`` name or ``none``; ``vocoder``: a restoration
-    checkpoint (``None``: Griffin-Lim)."""
+    """Settings of :func:`run_compare`. ``asr``: a ``fleursr.quality.asr.load_asr`` spec (default
+    ``auto``: the offline Whisper base where installed; ``none``: no CER); ``mos``: a
+    ``fleursr.quality.mos.build_mos`` name or ``none``; ``vocoder``: a restoration checkpoint
+    (``None``: Griffin-Lim)."""
 
     original: str
     restored: str
@@ -42,7 +42,7 @@ class CompareConfig:
     seed: int = 0
     device: str = "auto"
     vocoder: str | None = None
-    asr: str = "none"
+    asr: str = "auto"
     mos: str = "dnsmos"
     per_language: int = 20
     split: str = "test"
@@ -96,8 +96,10 @@ def run_compare(cfg: CompareConfig, progress: bool = True) -> dict[str, Any]:
         s["speaker"] = _shared_speaker(voices, s["speaker"], s["language"])
 
     from fleursr.quality.asr import load_asr
+    from fleursr.quality.asr.load import resolve_asr_spec
     from fleursr.quality.mos import build_mos
 
+    cfg.asr = resolve_asr_spec(cfg.asr)  # the summary records what "auto" stood for
     asr = load_asr(cfg.asr, device=device)
     mos = None if cfg.mos.strip().lower() == "none" else build_mos(cfg.mos)
     mos_name = (

@@ -1,8 +1,9 @@
-"""Speech recognition backends for CER checks: Whisper, CTC (MMS with language adapters) and the
-embedded character CTC model; ``load_asr(spec)`` builds any of them from a short spec.
+"""Speech recognition backends for CER checks: Whisper (transformers, or CTranslate2 through
+faster-whisper with the offline Whisper base as the default ASR), CTC (MMS with language adapters)
+and the embedded character CTC model; ``load_asr(spec)`` builds any of them from a short spec.
 
-``WhisperASR`` and ``CTCASR`` import transformers' models on first use, so importing this
-package (or ``fleursr.quality.asr.base``) stays light.
+``WhisperASR``, ``CTCASR`` and ``FasterWhisperASR`` import their runtimes on first use, so
+importing this package (or ``fleursr.quality.asr.base``) stays light.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from fleursr.quality.asr.load import load_asr
 __all__ = [
     "ASR",
     "CTCASR",
+    "FasterWhisperASR",
     "MMS_LANGUAGES",
     "UnsupportedLanguageError",
     "WHISPER_LANGUAGES",
@@ -44,4 +46,8 @@ def __getattr__(name: str) -> Any:
         from fleursr.quality.asr.ctc import CTCASR
 
         return CTCASR
+    if name == "FasterWhisperASR":
+        from fleursr.quality.asr.faster_whisper import FasterWhisperASR
+
+        return FasterWhisperASR
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -6,20 +6,32 @@
 | ``embedded:DIR_OR_HUB_ID`` | an :class:`EmbeddedASR` checkpoint |
 | ``whisper`` / ``whisper:ID_OR_DIR`` | :class:`WhisperASR` (default ``openai/whisper-large-v3``) |
 | ``ctc`` / ``mms`` / ``ctc:ID_OR_DIR`` | :class:`CTCASR` (default ``facebook/mms-1b-all``) |
-| ``DIR`` | whatever the directory holds: an EmbeddedASR checkpoint or a transformers model |
+| ``faster-whisper`` | :class:`FasterWhisperASR` on the offline Whisper base (extra ``whisper``) |
+| ``faster-whisper:DIR_OR_HUB_ID`` | :class:`FasterWhisperASR` on a CTranslate2 Whisper model |
+| ``auto`` | ``faster-whisper`` where it and the Whisper base parts are installed, else ``none`` |
+| ``DIR`` | what the directory holds: EmbeddedASR, CTranslate2 Whisper or transformers model |
 | ``none`` | no ASR (``None``): no transcripts, no CER |
+
+``auto`` is the default of ``fleursr score``, ``build``, ``evaluate``, ``tts compare`` and the
+demo; :func:`resolve_asr_spec` turns it into the spec it stands for (logging once why it is
+``none`` where the offline Whisper base is not installed), and the loaded backend's ``name``
+(``faster-whisper:whisper-base``) is what runs record. ``faster-whisper:whisper-base`` reads as
+``faster-whisper``, so a recorded name loads again.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
-from fleursr.nn.pretrained import shipped_checkpoint
 from fleursr.nn.runtime import resolve_device
 from fleursr.quality.asr.base import ASR
+from fleursr.quality.asr.whisper_base import MODEL_NAME
 
-KINDS = ("none", "embedded", "whisper", "ctc", "dir")
+KINDS = ("none", "auto", "embedded", "whisper", "ctc", "faster-whisper", "dir")
+_log = logging.getLogger(__name__)
+_AUTO_LOGGED: set[str] = set()
 
 
 def parse_asr_spec(spec: str | None) -> tuple[str, str | None]:
@@ -35,23 +47,71 @@ def parse_asr_spec(spec: str | None) -> tuple[str, str | None]:
     kind = kind.lower()
     if kind in ("none", "off", ""):
         return "none", None
-    if kind in ("embedded", "whisper", "ctc", "mms"):
-        return ("ctc" if kind == "mms" else kind), (target.strip() or None)
+    if kind == "auto" and not target.strip():
+        return "auto", None
+    if kind in ("embedded", "whisper", "ctc", "mms", "faster-whisper"):
+        target = target.strip() or None
+        if kind == "faster-whisper" and target == MODEL_NAME and not Path(target).is_dir():
+            target = None  # the name the offline Whisper base goes by
+        return ("ctc" if kind == "mms" else kind), target
     if Path(text).expanduser().is_dir():
         return "dir", text
     raise ValueError(
-        f"unknown ASR {spec!r}: use embedded, embedded:DIR, whisper[:ID], ctc[:ID], a checkpoint "
-        "directory, or none"
+        f"unknown ASR {spec!r}: use auto, faster-whisper[:DIR_OR_ID], embedded, embedded:DIR, "
+        "whisper[:ID], ctc[:ID], a checkpoint directory, or none"
     )
 
 
-def shipped_asr() -> Path:
-    """Directory of the shipped EmbeddedASR checkpoint (``EmbeddedASR.shipped_dir``); a clear
-    ``FileNotFoundError`` where this installation has none."""
-    from fleursr.quality.asr.embedded import EmbeddedASR
+def resolve_asr_spec(spec: str | None) -> str:
+    """The spec a run records: ``auto`` becomes ``faster-whisper:whisper-base`` where
+    faster-whisper and the Whisper base parts are installed, else ``none`` (the reason logged
+    once per process); ``faster-whisper`` becomes ``faster-whisper:whisper-base``, the name the
+    loaded backend goes by. Any other spec comes back as given (``None`` as ``"none"``)."""
+    kind, target = parse_asr_spec(spec)
+    if kind == "faster-whisper" and target is None:
+        return f"faster-whisper:{MODEL_NAME}"
+    if kind != "auto":
+        return spec or "none"
+    from fleursr.quality.asr.whisper_base import INSTALL_COMMAND, missing_requirements
 
-    return shipped_checkpoint(
-        EmbeddedASR.shipped_dir, EmbeddedASR.shipped_what, EmbeddedASR.shipped_hint
+    missing = missing_requirements()
+    if not missing:
+        return f"faster-whisper:{MODEL_NAME}"
+    reason = ", ".join(missing)
+    if reason not in _AUTO_LOGGED:
+        _AUTO_LOGGED.add(reason)
+        _log.warning(
+            "ASR 'auto': no transcripts or CER, %s not installed (for the offline Whisper base "
+            "ASR: %s)",
+            reason,
+            INSTALL_COMMAND,
+        )
+    return "none"
+
+
+def check_asr_spec(spec: str | None) -> None:
+    """Fail before any work where ``faster-whisper`` cannot load: faster-whisper, or for the
+    offline Whisper base its parts, not installed (:class:`WhisperBaseMissingError`, naming
+    them and the pip command). Loads nothing; other kinds pass."""
+    kind, target = parse_asr_spec(spec)
+    if kind != "faster-whisper":
+        return
+    from fleursr.quality.asr.whisper_base import WhisperBaseMissingError, missing_requirements
+
+    missing = missing_requirements()
+    if target is not None:
+        missing = [name for name in missing if name == "faster-whisper"]
+    if missing:
+        raise WhisperBaseMissingError(missing)
+
+
+def shipped_asr() -> Path:
+    """Always a ``FileNotFoundError`` that says what to use instead: no EmbeddedASR weights ship
+    (trained on espeak-ng speech, they recognized nothing of real speech; docs/quality.md)."""
+    raise FileNotFoundError(
+        "no embedded ASR weights ship with fleursr any more: use --asr auto or faster-whisper "
+        "(Whisper base, pip install 'fleursr[whisper]'), or train one with `fleursr train asr "
+        "--corpus CLEAN --out DIR` and pass --asr embedded:DIR"
     )
 
 
@@ -64,6 +124,10 @@ def _from_dir(path: Path, device: str) -> ASR:
 
     if meta.get("format") == FORMAT:
         return EmbeddedASR.from_pretrained(path, device=resolve_device(device))
+    if "format" not in meta and (path / "model.bin").is_file():  # a CTranslate2 model
+        from fleursr.quality.asr.faster_whisper import FasterWhisperASR
+
+        return FasterWhisperASR(path, device=device)
     if meta.get("model_type") == "whisper":
         from fleursr.quality.asr.whisper import WhisperASR
 
@@ -74,14 +138,19 @@ def _from_dir(path: Path, device: str) -> ASR:
 
 
 def load_asr(spec: str | None, device: str = "auto") -> ASR | None:
-    """The ASR named by ``spec`` (see the module table), on ``device``; ``None`` for ``none``.
+    """The ASR named by ``spec`` (see the module table), on ``device``; ``None`` for ``none``
+    (and for ``auto`` where the offline Whisper base is not installed).
 
-    Raises ``FileNotFoundError`` for a missing checkpoint and ``ValueError`` for a spec that
-    names no backend.
+    Raises ``FileNotFoundError`` for a missing checkpoint (``WhisperBaseMissingError`` for the
+    offline Whisper base) and ``ValueError`` for a spec that names no backend.
     """
-    kind, target = parse_asr_spec(spec)
+    kind, target = parse_asr_spec(resolve_asr_spec(spec))
     if kind == "none":
         return None
+    if kind == "faster-whisper":
+        from fleursr.quality.asr.faster_whisper import FasterWhisperASR
+
+        return FasterWhisperASR(target, device=device)
     if kind == "embedded":
         from fleursr.quality.asr.embedded import EmbeddedASR
 

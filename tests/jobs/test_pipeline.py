@@ -54,7 +54,7 @@ def test_interrupted_build_resumes_and_equals_uninterrupted(built_run, corpus_di
     while time.monotonic() < deadline:
         if run_file.exists():
             shards = json.loads(run_file.read_text())["stages"].get("restore", {})
-            if len(shards.get("shards", {})) >= 2:
+            if shards.get("shards"):  # interrupt as soon as one shard is done
                 break
         time.sleep(0.01)
     proc.send_signal(signal.SIGINT)
@@ -67,7 +67,7 @@ def test_interrupted_build_resumes_and_equals_uninterrupted(built_run, corpus_di
         for stage, s in data["stages"].items()
         for k, e in s["shards"].items()
     }
-    assert 2 <= len(finished) < 12
+    assert 1 <= len(finished) < 12
     assert main(["build", str(corpus_dir), str(run), "--model", models["restorer"], "--asr",
                  models["asr"], "--mos", "none", "--rules", models["rules"], "--shard-size",
                  "2", "--workers", "2", "--threads"]) == 0  # fmt: skip
@@ -107,13 +107,21 @@ def test_stages_as_subcommands_and_rerun_skips(corpus_dir, models, tmp_path, cap
 
 @pytest.mark.skipif(not espeak_available(), reason="espeak-ng is not installed")
 def test_demo_goes_on_to_build_and_publish_with_a_model(tmp_path, models, capsys):
+    from fleursr.corpus.testing import make_corpus
     from fleursr.jobs.experiments.demo import run_demo
 
-    paths = run_demo(tmp_path, languages=["de_de"], per_language=3, workers=1,
-                     model=models["restorer"], asr=models["asr"], mos="none")  # fmt: skip
+    # "recorded" speech: 3.5 s rows (the filter's 3 s floor); two test rows of each language
+    recorded = make_corpus(tmp_path / "recorded", ("en_us", "es_419"), per_language=6,
+                           duration=3.5)  # fmt: skip
+    paths = run_demo(tmp_path / "demo", languages=["de_de"], per_language=3, workers=1,
+                     model=models["restorer"], asr=models["asr"], mos="none",
+                     recorded=recorded, recorded_per_language=2)  # fmt: skip
     out = capsys.readouterr().out
+    assert "added 4 recorded utterances (en_us, es_419)" in out
     assert "throughput:" in out and (paths["run"] / "report" / "report.html").exists()
-    assert len(Corpus(paths["run"])) == 3
+    restored = list(Corpus(paths["run"]))
+    assert len(restored) == 3 + 4
+    assert sum(u.language in ("en_us", "es_419") and u.ok for u in restored) == 4
 
 
 def test_missing_models_fail_before_any_work(corpus_dir, models, tmp_path, capsys, monkeypatch):
