@@ -53,6 +53,9 @@ class DegradedPairs(Dataset):
         preset: degradation chain (a preset name or a ``ChainConfig``/dict).
         length: items per epoch (default: the number of utterances).
         cache: keep decoded clean audio in memory (the embedded corpus fits easily).
+        degraded_rate: pass every degraded crop through this rate (e.g. 16000, as FLEURS is
+            recorded) when its source is sampled higher, so the model learns to restore the
+            band above ``degraded_rate / 2`` from the clean target; ``None``: off.
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class DegradedPairs(Dataset):
         seed: int = 0,
         length: int | None = None,
         cache: bool = True,
+        degraded_rate: int | None = None,
     ) -> None:
         self.corpus = Corpus(corpus_dir)
         self.utts: list[Utterance] = [
@@ -76,6 +80,7 @@ class DegradedPairs(Dataset):
         self.input_sr, self.output_sr = input_sr, output_sr
         self.segment_seconds, self.preset, self.seed = segment_seconds, preset, seed
         self.length = length or len(self.utts)
+        self.degraded_rate = degraded_rate
         self.epoch = 0
         self._cache: dict[str, tuple[np.ndarray, int]] | None = {} if cache else None
 
@@ -106,6 +111,10 @@ class DegradedPairs(Dataset):
             start = int(rng.integers(0, len(wave) - seg + 1))
             wave = wave[start : start + seg]
         degraded, _ = degrade(wave, sr, rng, config=self.preset)
+        if self.degraded_rate and self.degraded_rate < sr:
+            n = len(degraded)
+            degraded = resample(resample(degraded, sr, self.degraded_rate), self.degraded_rate, sr)
+            degraded = np.pad(degraded[:n], (0, max(0, n - len(degraded))))
         return {
             "degraded": resample(degraded, sr, self.input_sr),
             "clean_in": resample(wave, sr, self.input_sr),

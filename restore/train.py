@@ -62,6 +62,7 @@ class TrainConfig:
     # corpus never shows what lies above 8 kHz); None: only for a vocoder that starts from the
     # degraded input (start="degraded"), which would otherwise learn to remove high bands
     band_limited_loss: bool | None = None
+    degraded_rate: int | None = None  # DegradedPairs: degraded crops pass through this rate
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -204,7 +205,8 @@ class RestoreTrainer(Trainer):
     def dataset(self) -> DegradedPairs:
         cfg, model = self.config, self.model
         kw = dict(input_sr=model.input_sample_rate, output_sr=model.sample_rate, seed=cfg.seed,
-                  segment_seconds=cfg.segment_seconds, preset=cfg.preset)  # fmt: skip
+                  segment_seconds=cfg.segment_seconds, preset=cfg.preset,
+                  degraded_rate=cfg.degraded_rate)  # fmt: skip
         data = DegradedPairs(cfg.corpus, split="train", **kw)
         try:
             self.val = DegradedPairs(cfg.corpus, split="dev", **{**kw, "seed": cfg.seed + 1})

@@ -87,7 +87,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, lr=args.lr, segment_seconds=args.segment_seconds,
         preset=args.preset, seed=args.seed, device=args.device, save_every=args.save_every,
         val_every=args.val_every, vocoder_input=getattr(args, "on", "clean"),
-        adversarial_from=getattr(args, "adversarial_from", 0),
+        adversarial_from=getattr(args, "adversarial_from", 0), degraded_rate=args.degraded_rate,
     )  # fmt: skip
     out = (train_cleaner if args.what == "cleaner" else train_vocoder)(cfg)
     print(f"checkpoint: {out} (log: {out / 'train_log.csv'}, validation audio: {out / 'val'})")
@@ -244,6 +244,9 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--lr", type=float, default=2e-4)
         p.add_argument("--segment-seconds", type=float, default=1.5)
         p.add_argument("--preset", default="default", help="degradation preset or YAML file")
+        p.add_argument("--degraded-rate", type=int, default=None,
+                       help="pass degraded crops through this rate (16000: inputs band-limited "
+                       "as FLEURS is; the band above is learnt from the target)")  # fmt: skip
         p.add_argument("--device", default="auto")
         p.add_argument("--save-every", type=int, default=250)
         p.add_argument("--val-every", type=int, default=250)

@@ -50,7 +50,7 @@ def test_interrupted_build_resumes_and_equals_uninterrupted(built_run, corpus_di
            models["rules"], "--shard-size", "2", "--workers", "1", "--threads"]  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     run_file = run / "run.json"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a loaded machine can take a minute to start dask
     while time.monotonic() < deadline:
         if run_file.exists():
             shards = json.loads(run_file.read_text())["stages"].get("restore", {})

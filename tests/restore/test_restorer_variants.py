@@ -184,3 +184,23 @@ def test_yaml_model_trains_and_resumes_with_the_same_log_columns(corpus, tmp_pat
     assert config["version"] == 2 and config["model"]["vocoder"]["network"] == "stft"
     restored, sr = Restorer.from_pretrained(split).restore(speech_like(0.5, 16000), 16000)
     assert sr == 24000 and len(restored) == 12000 and np.isfinite(restored).all()
+
+
+def _share_above(wave: np.ndarray, sr: int, hz: float) -> float:
+    spec = np.abs(np.fft.rfft(wave.astype(np.float64))) ** 2
+    return float(spec[np.fft.rfftfreq(len(wave), 1 / sr) >= hz].sum() / spec.sum())
+
+
+def test_degraded_rate_takes_the_band_above_8k_from_the_input_only(tmp_path):
+    """A 24 kHz source: with degraded_rate=16000 the degraded crop loses what lies above 8 kHz
+    (as a 16 kHz FLEURS recording has), the clean target keeps it."""
+    root = make_corpus(tmp_path / "c24", ("en_us",), per_language=3, sr=24000, duration=1.0)
+    plain, limited = (DegradedPairs(root, input_sr=24000, split=None, preset="light", seed=3,
+                                    degraded_rate=rate)[0] for rate in (None, 16000))  # fmt: skip
+    clean = _share_above(plain["clean_out"], 24000, 8500)
+    assert clean > 1e-5  # speech-like harmonics reach 10.8 kHz, weakly
+    assert _share_above(plain["degraded_out"], 24000, 8500) > 0.1 * clean  # off: band kept
+    assert _share_above(limited["degraded_out"], 24000, 8500) < 0.01 * clean
+    assert _share_above(limited["degraded"], 24000, 8500) < 0.01 * clean
+    np.testing.assert_array_equal(plain["clean_out"], limited["clean_out"])
+    assert len(limited["degraded"]) == len(plain["degraded"])

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The engine restorer from nothing: clean targets with real bandwidth, degraded inputs at 16 kHz.
+#
+#   bash recipes/engine.sh data            # the training corpus (below)
+#   bash recipes/engine.sh vocoder &       # WaveFit (degraded start, STFT network), one core
+#   bash recipes/engine.sh cleaner &       # the Conformer cleaner, the other core, side by side
+#   bash recipes/engine.sh merge           # cleaner + WaveFit into one checkpoint: $OUT/restorer
+#   bash recipes/engine.sh evaluate        # benchmarks/restore_quality.py with it and the peers
+#
+# Every training step resumes from its last checkpoint in $OUT (rerun the same command); the
+# steps each stage has run are in its train_log.csv.
+#
+# Training corpus ($OUT/data): Piper's natural US English voice (22.05 kHz: content to 11 kHz)
+# and the train split of the recorded Asterisk prompts (recipes/real_speech.sh; 16 kHz, English
+# and Spanish: the loss ignores their empty band above 8 kHz). Degraded on the fly by the
+# default chain, every degraded crop passed through 16 kHz (--degraded-rate), as FLEURS is, so
+# the band above 8 kHz is learnt from the targets that have it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+FLEURSR=${FLEURSR:-.venv/bin/fleursr}
+OUT=${OUT:-runs/engine}
+SEED=${SEED:-1234}
+REAL=${REAL:-runs/real_speech/asterisk}
+PIPER_SENTENCES=${PIPER_SENTENCES:-400}
+VOCODER_STEPS=${VOCODER_STEPS:-20000}
+CLEANER_STEPS=${CLEANER_STEPS:-20000}
+COMMON="--model recipes/engine.yaml --batch-size 8 --segment-seconds 1.5 --save-every 100"
+COMMON+=" --val-every 500 --seed $SEED --degraded-rate 16000 --device cpu"
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+
+for step in "$@"; do
+    case "$step" in
+        data)
+            [ -f "$REAL/manifest.parquet" ] || bash recipes/real_speech.sh "$(dirname "$REAL")"
+            $FLEURSR corpus synth --engine piper --languages en_us \
+                --per-language "$PIPER_SENTENCES" --seed "$SEED" --out "$OUT/piper"
+            rm -rf "$OUT/data" && cp -r "$OUT/piper" "$OUT/data"
+            $PY - "$OUT/data" "$REAL" <<'PYEOF'
+import sys
+
+from fleursr.corpus.combine import add_utterances
+from fleursr.corpus.manifest import Corpus
+
+target, real = sys.argv[1], Corpus(sys.argv[2])
+rows = [u for u in real if u.ok and u.split in ("train", "dev")]
+print(f"added {add_utterances(target, real, rows, folder='recorded')} recorded prompts")
+PYEOF
+            $FLEURSR corpus info "$OUT/data" ;;
+        vocoder)  # WaveFit on clean log-mels, starting from the degraded input
+            # shellcheck disable=SC2086
+            $FLEURSR train vocoder --corpus "$OUT/data" --out "$OUT/vocoder" \
+                --steps "$VOCODER_STEPS" --lr 3e-4 --adversarial-from 1000000000 $COMMON ;;
+        cleaner)  # the cleaner maps degraded (16 kHz band) log-mels to clean ones
+            # shellcheck disable=SC2086
+            $FLEURSR train cleaner --corpus "$OUT/data" --out "$OUT/cleaner" \
+                --steps "$CLEANER_STEPS" --lr 5e-4 $COMMON ;;
+        merge)  # the cleaner's run with the vocoder's WaveFit weights: one restorer
+            $PY - "$OUT/cleaner" "$OUT/vocoder" "$OUT/restorer" <<'PYEOF'
+import sys
+
+from fleursr.restore.model import Restorer
+
+cleaner, vocoder = (Restorer.from_pretrained(p, device="cpu") for p in sys.argv[1:3])
+if cleaner.cfg.to_dict() != vocoder.cfg.to_dict():
+    sys.exit(f"{sys.argv[1]} and {sys.argv[2]} are not the same model configuration")
+cleaner.vocoder.load_state_dict(vocoder.vocoder.state_dict())
+print(f"written {cleaner.save_pretrained(sys.argv[3])}")
+PYEOF
+            ;;
+        evaluate)
+            $PY benchmarks/restore_quality.py --real "$REAL" \
+                --systems "identity,deepfilternet3,embedded,$OUT/restorer" \
+                --out "$OUT/restore_quality.json" ;;
+        *) echo "unknown step: $step (see the header)" >&2; exit 2 ;;
+    esac
+done
