@@ -48,9 +48,16 @@ def test_interrupted_build_resumes_and_equals_uninterrupted(built_run, corpus_di
     cmd = [sys.executable, "-m", "fleursr", "build", str(corpus_dir), str(run), "--model",
            models["restorer"], "--asr", models["asr"], "--mos", "none", "--rules",
            models["rules"], "--shard-size", "2", "--workers", "1", "--threads"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # A shell's background job ignores SIGINT, and a child inherits that: give the build the
+    # default disposition, so Python turns the signal into KeyboardInterrupt wherever pytest runs.
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     run_file = run / "run.json"
-    deadline = time.monotonic() + 300  # a loaded machine can take a minute to start dask
+    deadline = time.monotonic() + 120  # a loaded machine can take a while to start dask
     while time.monotonic() < deadline:
         if run_file.exists():
             shards = json.loads(run_file.read_text())["stages"].get("restore", {})
