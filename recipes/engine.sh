@@ -10,6 +10,13 @@
 # Every training step resumes from its last checkpoint in $OUT (rerun the same command); the
 # steps each stage has run are in its train_log.csv.
 #
+# Where it stands (committed so a later session can go on): recipes/checkpoints/engine holds
+# the merged restorer from the last saves, vocoder step 5,900 and cleaner step 15,200 (batch
+# 8 x 1.5 s, one CPU core each, OMP_NUM_THREADS=1, 2 h 34 min side by side; spectral losses
+# only), with both train_log.csv files. Without runs/engine, go on from it with
+# INIT=recipes/checkpoints/engine
+# (weights only: the optimizers start afresh); it does not ship.
+#
 # Training corpus ($OUT/data): Piper's natural US English voice (22.05 kHz: content to 11 kHz)
 # and the train split of the recorded Asterisk prompts (recipes/real_speech.sh; 16 kHz, English
 # and Spanish: the loss ignores their empty band above 8 kHz). Degraded on the fly by the
@@ -28,6 +35,8 @@ CLEANER_STEPS=${CLEANER_STEPS:-20000}
 COMMON="--model recipes/engine.yaml --batch-size 8 --segment-seconds 1.5 --save-every 100"
 COMMON+=" --val-every 500 --seed $SEED --degraded-rate 16000 --device cpu"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+# --init for a stage that has no run of its own in $OUT yet
+init() { [[ -n "${INIT:-}" && ! -f "$OUT/$1/trainer_state.safetensors" ]] && echo "--init $INIT"; true; }
 
 for step in "$@"; do
     case "$step" in
@@ -49,11 +58,11 @@ PYEOF
             $FLEURSR corpus info "$OUT/data" ;;
         vocoder)  # WaveFit on clean log-mels, starting from the degraded input
             # shellcheck disable=SC2086
-            $FLEURSR train vocoder --corpus "$OUT/data" --out "$OUT/vocoder" \
+            $FLEURSR train vocoder --corpus "$OUT/data" --out "$OUT/vocoder" $(init vocoder) \
                 --steps "$VOCODER_STEPS" --lr 3e-4 --adversarial-from 1000000000 $COMMON ;;
         cleaner)  # the cleaner maps degraded (16 kHz band) log-mels to clean ones
             # shellcheck disable=SC2086
-            $FLEURSR train cleaner --corpus "$OUT/data" --out "$OUT/cleaner" \
+            $FLEURSR train cleaner --corpus "$OUT/data" --out "$OUT/cleaner" $(init cleaner) \
                 --steps "$CLEANER_STEPS" --lr 5e-4 $COMMON ;;
         merge)  # the cleaner's run with the vocoder's WaveFit weights: one restorer
             $PY - "$OUT/cleaner" "$OUT/vocoder" "$OUT/restorer" <<'PYEOF'
