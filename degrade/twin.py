@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from fleursr.corpus.audio import AudioError, write_audio
+from fleursr.corpus.audio import AudioError, resample, write_audio
 from fleursr.corpus.manifest import Corpus, write_manifest
 from fleursr.corpus.record import Utterance
 from fleursr.degrade import PRESETS, ChainConfig, degrade, utterance_seed
@@ -37,8 +37,10 @@ def _init_worker(
     config: ChainConfig,
     seed: int,
     pool: list[np.ndarray],
+    rate: int | None = None,
 ) -> None:
     _state.update(
+        rate=rate,
         clean=Corpus(clean_root),
         out=Path(out_root),
         preset=preset,
@@ -77,6 +79,8 @@ def _degrade_one(utt: Utterance) -> Utterance:
     pool = [p for p in _state["pool"] if len(p) != len(wave) or not np.array_equal(p, wave)]
     seed = utterance_seed(_state["seed"], utt.id)
     degraded, applied = degrade(wave, sr, seed, config=_state["config"], babble_pool=pool or None)
+    if _state.get("rate") and _state["rate"] < sr:  # recorded at a lower rate, as FLEURS is
+        degraded, sr = resample(degraded, sr, _state["rate"]), _state["rate"]
     write_audio(out_root / rel, degraded, sr)
     twin.extra["degradations"] = json.dumps(applied, sort_keys=True)
     twin.num_samples, twin.sampling_rate = len(degraded), sr
@@ -120,15 +124,20 @@ def degrade_corpus(
     seed: int = 0,
     workers: int | None = None,
     progress: bool = True,
+    rate: int | None = None,
 ) -> Path:
-    """Write the degraded twin of ``clean_dir`` into ``out_dir``; returns the manifest path."""
+    """Write the degraded twin of ``clean_dir`` into ``out_dir``; returns the manifest path.
+    ``rate``: write degraded audio sampled higher than this at this rate (16000: as FLEURS is
+    recorded, so a restorer has to extend the band the clean reference has above 8 kHz)."""
+    if rate is not None and rate < 8000:
+        raise ValueError(f"rate must be >= 8000 Hz, got {rate}")
     config = load_chain_config(preset)
     clean = Corpus(clean_dir)
     out = Path(out_dir)
     if out.resolve() == clean.root.resolve():
         raise ValueError(f"{out}: the degraded twin must not overwrite its clean corpus")
     pool = _babble_pool(clean, seed, BABBLE_POOL_SIZE)
-    init = (str(clean.root), str(out), preset, config, seed, pool)
+    init = (str(clean.root), str(out), preset, config, seed, pool, rate)
     workers = workers or os.cpu_count() or 1
     utts = list(clean)
     bar = dict(total=len(utts), desc=f"degrade ({preset})", unit="utt", disable=not progress)

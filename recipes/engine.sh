@@ -32,6 +32,9 @@ REAL=${REAL:-runs/real_speech/asterisk}
 PIPER_SENTENCES=${PIPER_SENTENCES:-400}
 VOCODER_STEPS=${VOCODER_STEPS:-20000}
 CLEANER_STEPS=${CLEANER_STEPS:-20000}
+FINETUNE_STEPS=${FINETUNE_STEPS:-10000}
+ADVERSARIAL_FROM=${ADVERSARIAL_FROM:-1000000000}  # 0: the cpu discriminator from the start
+FINETUNE_NAME=${FINETUNE_NAME:-finetune}
 COMMON="--model recipes/engine.yaml --batch-size 8 --segment-seconds 1.5 --save-every 100"
 COMMON+=" --val-every 500 --seed $SEED --degraded-rate 16000 --device cpu"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -64,6 +67,15 @@ PYEOF
             # shellcheck disable=SC2086
             $FLEURSR train cleaner --corpus "$OUT/data" --out "$OUT/cleaner" $(init cleaner) \
                 --steps "$CLEANER_STEPS" --lr 5e-4 $COMMON ;;
+        finetune)  # WaveFit on the cleaner's output: it learns to render what it will be given
+            # (the merged restorer: $OUT/restorer, or INIT without one)
+            src=$OUT/restorer; [ -f "$src/model.safetensors" ] || src=${INIT:?merge first or set INIT}
+            ft=$OUT/$FINETUNE_NAME
+            init_ft=""; [ -f "$ft/trainer_state.safetensors" ] || init_ft="--init $src"
+            # shellcheck disable=SC2086
+            $FLEURSR train vocoder --corpus "$OUT/data" --out "$ft" $init_ft --on cleaned \
+                --steps "$FINETUNE_STEPS" --lr 2e-4 --adversarial-from "$ADVERSARIAL_FROM" \
+                --discriminator cpu --adversarial-on last $COMMON ;;
         merge)  # the cleaner's run with the vocoder's WaveFit weights: one restorer
             $PY - "$OUT/cleaner" "$OUT/vocoder" "$OUT/restorer" <<'PYEOF'
 import sys
@@ -77,6 +89,8 @@ cleaner.vocoder.load_state_dict(vocoder.vocoder.state_dict())
 print(f"written {cleaner.save_pretrained(sys.argv[3])}")
 PYEOF
             ;;
+        ship)  # the fine-tuned restorer into the package as float16 (embedded.sh's ship step)
+            SHIPPED_RESTORER="$OUT/$FINETUNE_NAME" bash recipes/embedded.sh ship-restorer ;;
         evaluate)
             $PY benchmarks/restore_quality.py --real "$REAL" \
                 --systems "identity,deepfilternet3,embedded,$OUT/restorer" \

@@ -39,6 +39,9 @@ class DiscriminatorConfig(Config):
         (512, 50, 240),
     )
     resolution_channels: int = 32
+    # frequency stride of the first three resolution layers: 1 keeps every bin (UnivNet);
+    # 2 halves the bins at each of them, 1/8 of the cost (the ``cpu`` preset)
+    resolution_freq_stride: int = 1
 
     def __post_init__(self) -> None:
         self.periods, self.period_channels = tuple(self.periods), tuple(self.period_channels)
@@ -53,6 +56,16 @@ class DiscriminatorConfig(Config):
     def embedded(cls, **overrides: Any) -> DiscriminatorConfig:
         """About 1.3M parameters: CPU training."""
         return cls(**overrides)
+
+    @classmethod
+    def cpu(cls, **overrides: Any) -> DiscriminatorConfig:
+        """About 0.1M parameters, ~1/30 of ``embedded``'s cost: adversarial training on a CPU.
+        Three periods, narrow period convs, STFT resolutions at hop = window / 4, bins halved
+        at each of the first three resolution layers."""
+        base = dict(periods=(2, 3, 5), period_channels=(16, 32, 64, 64), resolution_channels=16,
+                    resolutions=((512, 128, 512), (1024, 256, 1024), (2048, 512, 2048)),
+                    resolution_freq_stride=2)  # fmt: skip
+        return cls(**{**base, **overrides})
 
     @classmethod
     def full(cls, **overrides: Any) -> DiscriminatorConfig:
@@ -90,15 +103,15 @@ class PeriodDiscriminator(nn.Module):
 class ResolutionDiscriminator(nn.Module):
     """2-D convs over one STFT magnitude ``(batch, 1, bins, frames)``."""
 
-    def __init__(self, resolution: tuple[int, int, int], channels: int) -> None:
+    def __init__(self, resolution: tuple[int, int, int], channels: int, freq_stride: int = 1):
         super().__init__()
-        self.resolution, c = resolution, channels
+        self.resolution, c, f = resolution, channels, freq_stride
         self.layers = nn.ModuleList(
             weight_norm(nn.Conv2d(cin, c, k, s, p))
             for cin, k, s, p in [
-                (1, (3, 9), 1, (1, 4)),
-                (c, (3, 9), (1, 2), (1, 4)),
-                (c, (3, 9), (1, 2), (1, 4)),
+                (1, (3, 9), (f, 1), (1, 4)),
+                (c, (3, 9), (f, 2), (1, 4)),
+                (c, (3, 9), (f, 2), (1, 4)),
                 (c, (3, 3), 1, (1, 1)),
             ]
         )
@@ -139,7 +152,8 @@ class MultiResolutionDiscriminator(_Multi):
         super().__init__()
         c = config or DiscriminatorConfig()
         self.discriminators = nn.ModuleList(
-            ResolutionDiscriminator(tuple(r), c.resolution_channels) for r in c.resolutions
+            ResolutionDiscriminator(tuple(r), c.resolution_channels, c.resolution_freq_stride)
+            for r in c.resolutions
         )
 
 
@@ -247,6 +261,7 @@ def generator_loss(
     weights: LossWeights | None = None,
     generator: torch.Generator | None = None,
     band_hz: torch.Tensor | None = None,
+    judged: int | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """WaveFit generator loss, averaged over every intermediate output (all T run as one batch).
 
@@ -255,6 +270,8 @@ def generator_loss(
     ``outputs`` (``vocoder(..., return_all=True)``) to share one forward pass with the
     discriminator step; ``discriminators=None`` trains on the STFT terms alone (warm-up).
     ``band_hz`` ``(batch,)``: the STFT terms ignore bins above it (the target's real band).
+    ``judged``: the adversarial and feature-matching terms see only the last ``judged``
+    outputs (default all; 1 on a CPU budget: the discriminators cost more than the generator).
     """
     w = weights or LossWeights()
     if outputs is None:
@@ -268,8 +285,9 @@ def generator_loss(
     if discriminators is not None:
         with torch.no_grad():
             _, real_maps = _judge(discriminators, target)
-        logits, maps = _judge(discriminators, fake)
-        real_maps = [[r.repeat(steps, *[1] * (r.dim() - 1)) for r in rs] for rs in real_maps]
+        judged = steps if judged is None else max(1, min(judged, steps))
+        logits, maps = _judge(discriminators, torch.cat(outputs[steps - judged :]).float())
+        real_maps = [[r.repeat(judged, *[1] * (r.dim() - 1)) for r in rs] for rs in real_maps]
         adv, fm = adversarial_generator_loss(logits), feature_matching_loss(real_maps, maps)
     total = (
         w.spectral_convergence * sc

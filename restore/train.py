@@ -62,6 +62,8 @@ class TrainConfig:
     # corpus never shows what lies above 8 kHz); None: only for a vocoder that starts from the
     # degraded input (start="degraded"), which would otherwise learn to remove high bands
     band_limited_loss: bool | None = None
+    discriminator: str | None = None  # vocoder: a DiscriminatorConfig preset; None: its size
+    adversarial_on: str = "all"  # vocoder: "all" WaveFit steps judged (the paper) or "last"
     degraded_rate: int | None = None  # DegradedPairs: degraded crops pass through this rate
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -133,8 +135,12 @@ class CleanerStage(_Stage):
 class VocoderStage(_Stage):
     def __init__(self, model: Restorer, cfg: TrainConfig, device: torch.device) -> None:
         super().__init__(model, cfg, device)
-        size = model.cfg.vocoder.get("size", "embedded")
-        self.disc = WaveFitDiscriminator(getattr(DiscriminatorConfig, size)()).to(device)
+        preset = cfg.discriminator or model.cfg.vocoder.get("size", "embedded")
+        if preset not in ("tiny", "cpu", "embedded", "full"):
+            raise ValueError(f"discriminator must be tiny, cpu, embedded or full, got {preset!r}")
+        if cfg.adversarial_on not in ("all", "last"):
+            raise ValueError(f"adversarial_on must be 'all' or 'last', got {cfg.adversarial_on!r}")
+        self.disc = WaveFitDiscriminator(getattr(DiscriminatorConfig, preset)()).to(device)
         disc_path = Path(cfg.out) / DISC_NAME
         if disc_path.exists():
             self.disc.load_state_dict(load_file(str(disc_path), device=str(device)))
@@ -166,13 +172,14 @@ class VocoderStage(_Stage):
             outs = vocoder(feats, mask, return_all=True, reference=reference)
             fakes = [f.float() for f in outs]
         parts: dict[str, float] = {"d_total": 0.0}  # same log columns before and after warm-up
+        judged = fakes[-1:] if self.cfg.adversarial_on == "last" else fakes
         if adversarial:
-            d_loss, d_parts = discriminator_loss(self.disc, [f.detach() for f in fakes], target)
+            d_loss, d_parts = discriminator_loss(self.disc, [f.detach() for f in judged], target)
             self._update(self.opt_d, d_loss, list(self.disc.parameters()))
             parts.update(d_parts)
         disc = self.disc if adversarial else None
         g_loss, g_parts = generator_loss(vocoder, disc, feats, mask, target, fakes,
-                                         band_hz=band_hz)  # fmt: skip
+                                         band_hz=band_hz, judged=len(judged))  # fmt: skip
         self._update(self.opt_g, g_loss, self.g_params)
         parts.update(g_parts)
         return parts

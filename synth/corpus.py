@@ -8,11 +8,11 @@ the same sentence ids form each split in every language. Each language has sever
 read by one of them. Everything is a function of the seed.
 
 The speech engine is a choice (:data:`ENGINES`): ``espeak`` (every language with an espeak-ng
-voice, several speakers each, 16 kHz), or a natural voice for one language: ``piper`` (en_us,
-the neural voice en_US-joe-medium, one male speaker, 22.05 kHz; :mod:`fleursr.synth.piper`) and
-``festival`` (ca_es, the HTS voice upc_ca_ona_hts, one female speaker, 16 kHz;
-:mod:`fleursr.synth.festival`). Sentences, splits and manifests are the same for every engine;
-each keeps its native rate.
+voice, several speakers each, at espeak-ng's own 22.05 kHz), or a natural voice for one
+language: ``piper`` (en_us, the neural voice en_US-joe-medium, one male speaker, 22.05 kHz;
+:mod:`fleursr.synth.piper`) and ``festival`` (ca_es, the HTS voice upc_ca_ona_hts, one female
+speaker, 16 kHz; :mod:`fleursr.synth.festival`). Sentences, splits and manifests are the same
+for every engine; each keeps its native rate.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from fleursr.synth.sentences import NoWordSourceError, make_sentence
 
 SPLIT_SHARES = (("train", 0.7), ("dev", 0.1), ("test", 0.2))
 ENGINES = ("espeak", "piper", "festival")
-ESPEAK_RATE = 16000
+ESPEAK_RATE = 22050  # espeak-ng's own rate: its band up to 11 kHz is a clean target above 8 kHz
 
 
 @dataclass(frozen=True)

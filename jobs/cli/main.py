@@ -74,7 +74,8 @@ def _cmd_languages(args: argparse.Namespace) -> int:
 def _cmd_degrade(args: argparse.Namespace) -> int:
     from fleursr.degrade.twin import degrade_corpus
 
-    degrade_corpus(args.source, args.out, preset=args.preset, seed=args.seed, workers=args.workers)
+    degrade_corpus(args.source, args.out, preset=args.preset, seed=args.seed, workers=args.workers,
+                   rate=args.rate)  # fmt: skip
     print_summary(args.out, title=f"degraded twin written to {args.out}")
     return 0
 
@@ -88,6 +89,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         preset=args.preset, seed=args.seed, device=args.device, save_every=args.save_every,
         val_every=args.val_every, vocoder_input=getattr(args, "on", "clean"),
         adversarial_from=getattr(args, "adversarial_from", 0), degraded_rate=args.degraded_rate,
+        discriminator=getattr(args, "discriminator", None),
+        adversarial_on=getattr(args, "adversarial_on", "all"),
     )  # fmt: skip
     out = (train_cleaner if args.what == "cleaner" else train_vocoder)(cfg)
     print(f"checkpoint: {out} (log: {out / 'train_log.csv'}, validation audio: {out / 'val'})")
@@ -224,6 +227,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source", help="clean corpus directory")
     p.add_argument("out", help="output corpus directory")
     p.add_argument("--preset", default="default", help="degradation preset (default: default)")
+    p.add_argument(
+        "--rate",
+        type=int,
+        default=None,
+        help="write audio sampled higher at this rate (16000: as FLEURS is recorded)",
+    )
     _add_common(p)
     p.set_defaults(handler=_cmd_degrade)
 
@@ -260,6 +269,17 @@ def build_parser() -> argparse.ArgumentParser:
             )
             p.add_argument(
                 "--adversarial-from", type=int, default=0, help="STFT loss only before this step"
+            )
+            p.add_argument(
+                "--discriminator",
+                choices=["tiny", "cpu", "embedded", "full"],
+                help="discriminator preset (default: the vocoder's size; cpu: ~1/30 the cost)",
+            )
+            p.add_argument(
+                "--adversarial-on",
+                choices=["all", "last"],
+                default="all",
+                help="judge every WaveFit step's output (the paper) or the last one only",
             )
         p.set_defaults(handler=_cmd_train)
     p = tsub.add_parser("asr", help="train the embedded character CTC ASR on a corpus")

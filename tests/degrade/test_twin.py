@@ -82,3 +82,19 @@ def test_yaml_overrides_drive_the_chain(clean, tmp_path):
         assert step["params"]["snr_db"] == pytest.approx(10.0)
     with pytest.raises(FileNotFoundError, match="missing.yaml"):
         degrade_corpus(clean, tmp_path / "x", preset=str(tmp_path / "missing.yaml"))
+
+
+def test_rate_writes_a_16k_twin_of_a_wider_band_corpus(tmp_path):
+    clean = make_corpus(tmp_path / "clean", languages=("en_us",), per_language=2, duration=1.0,
+                        sr=22050)  # fmt: skip
+    degrade_corpus(clean, tmp_path / "twin", preset="noise", seed=0, workers=1, progress=False,
+                   rate=16000)  # fmt: skip
+    src, twin = Corpus(clean), Corpus(tmp_path / "twin")
+    for a, b in zip(src, twin):
+        wave, sr = twin.load_audio(b)
+        assert sr == b.sampling_rate == 16000 and len(wave) == b.num_samples
+        assert abs(len(wave) / sr - a.num_samples / a.sampling_rate) < 1e-3
+        ref, ref_sr = read_audio(twin.resolve(b.extra["clean_path"]))
+        assert ref_sr == 22050  # the reference keeps its band
+    with pytest.raises(ValueError, match="rate must be >= 8000"):
+        degrade_corpus(clean, tmp_path / "low", rate=4000, progress=False)

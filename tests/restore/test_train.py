@@ -93,6 +93,22 @@ def test_vocoder_steps_lower_its_stft_loss(corpus):
     assert all(p["d_total"] > 0 for p in parts)
 
 
+def test_vocoder_step_with_the_cpu_discriminator_on_the_last_step(corpus):
+    batch = _fixed_batch(corpus)
+    cfg = TrainConfig(corpus="", out="/nonexistent", lr=2e-3, adversarial_from=0,
+                      discriminator="cpu", adversarial_on="last")  # fmt: skip
+    stage = VocoderStage(_model(), cfg, torch.device("cpu"))
+    assert stage.disc.config.resolution_freq_stride == 2
+    before = [p.detach().clone() for p in stage.disc.parameters()]
+    parts = stage.step(batch, 0)
+    assert parts["d_total"] > 0 and parts["adv"] > 0 and parts["fm"] > 0
+    assert any(not torch.equal(a, b) for a, b in zip(before, stage.disc.parameters()))
+    with pytest.raises(ValueError, match="adversarial_on"):
+        VocoderStage(_model(), TrainConfig(corpus="", out="/x", adversarial_on="first"), "cpu")
+    with pytest.raises(ValueError, match="discriminator must be"):
+        VocoderStage(_model(), TrainConfig(corpus="", out="/x", discriminator="huge"), "cpu")
+
+
 def _rows(path):
     with open(path) as f:
         return list(csv.DictReader(f))

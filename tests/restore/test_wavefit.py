@@ -289,3 +289,50 @@ def test_discriminator_shapes():
     assert all(len(maps) == 5 for maps in mrd_maps)
     logits, maps = WaveFitDiscriminator(config)(wave)
     assert len(logits) == len(maps) == 8
+
+
+def test_cpu_discriminator_halves_bins_and_costs_a_fraction_of_embedded():
+    cpu, embedded = DiscriminatorConfig.cpu(), DiscriminatorConfig.embedded()
+    assert DiscriminatorConfig.from_dict(json.loads(json.dumps(cpu.to_dict()))) == cpu
+    wave = torch.randn(1, 12000)
+    _, maps = MultiResolutionDiscriminator(cpu)(wave)
+    for (n_fft, _, _), layers in zip(cpu.resolutions, maps):
+        bins = n_fft // 2 + 1
+        # the first three layers each halve the bins (stride 2, padding 1, kernel 3)
+        assert [m.shape[2] for m in layers[:3]] == [(bins + 1) // 2, (bins + 3) // 4,
+                                                    (bins + 7) // 8]  # fmt: skip
+
+    def macs(config):  # multiply-accumulates of one forward pass, counted by hooks
+        total = [0]
+
+        def hook(module, _inputs, out):
+            k = module.weight[0].numel()  # in_channels * kernel
+            total[0] += out.numel() * k
+
+        disc = WaveFitDiscriminator(config)
+        handles = [m.register_forward_hook(hook) for m in disc.modules()
+                   if isinstance(m, torch.nn.Conv1d | torch.nn.Conv2d)]  # fmt: skip
+        disc(wave)
+        for h in handles:
+            h.remove()
+        return total[0]
+
+    assert macs(cpu) < macs(embedded) / 20
+
+
+def test_judging_the_last_step_only_matches_a_discriminator_of_the_last_output(mel):
+    torch.manual_seed(0)
+    vocoder = WaveFit(WaveFitConfig.tiny(steps=2))
+    vocoder.generator.out.reset_parameters()  # steps that change the signal, unlike zero init
+    disc = WaveFitDiscriminator(DiscriminatorConfig.tiny())
+    target = tone(0.2, 150.0)[None]
+    cond = mel(target).transpose(1, 2)
+    with torch.no_grad():
+        outputs = vocoder(cond, return_all=True, generator=seeded())
+        _, every = generator_loss(vocoder, disc, cond, None, target, outputs)
+        _, last = generator_loss(vocoder, disc, cond, None, target, outputs, judged=1)
+        _, alone = generator_loss(vocoder, disc, cond, None, target, outputs[-1:])
+    # the STFT terms still cover every step; the adversarial ones only the last output
+    assert (last["sc"], last["log_mag"]) == pytest.approx((every["sc"], every["log_mag"]))
+    assert (last["adv"], last["fm"]) == pytest.approx((alone["adv"], alone["fm"]))
+    assert last["adv"] != pytest.approx(every["adv"])

@@ -49,7 +49,7 @@ def test_a_language_the_engine_does_not_speak_is_a_clear_error(engine, spoken):
 def test_espeak_plan_is_unchanged_by_the_engine_option():
     plan = plan_corpus(["en_us", "fr_fr"], 4, 0)
     assert plan == plan_corpus(["en_us", "fr_fr"], 4, 0, engine="espeak")
-    assert {u.sampling_rate for u, _ in plan} == {16000}
+    assert {u.sampling_rate for u, _ in plan} == {22050}
     assert {s.engine for _, s in plan} == {"espeak"} and len({s for _, s in plan}) == 8
 
 

@@ -64,7 +64,7 @@ def test_synth_writes_a_playable_corpus(tmp_path):
     assert len(utts) == 9 and all(u.ok for u in utts)
     for utt in utts:
         wave, sr = corpus.load_audio(utt)
-        assert sr == 16000 and len(wave) == utt.num_samples
+        assert sr == 22050 and len(wave) == utt.num_samples
         assert 0.5 < len(wave) / sr < 20 and np.abs(wave).max() > 0.05
     assert corpus.summary()["languages"] == 3
 
