@@ -60,6 +60,29 @@ def high_band_share(wave: np.ndarray, sr: int, cutoff: float = HF_CUTOFF) -> flo
     return max(HF_FLOOR_DB, 10 * np.log10(share + 1e-30))
 
 
+STARTS = ("noise", "griffin-lim", "degraded", "masked")
+
+
+def load_system(spec: str):
+    """A restorer spec (``load_restorer``), or ``DIR@VARIANT`` for the WaveFit ablation:
+    ``start=S`` restores with another start (noise, griffin-lim, degraded, masked) and
+    ``untrained`` zeroes the per-step network's output layer, so WaveFit returns its start, as an
+    untrained network does; join them with ``+`` (``runs/x@start=noise+untrained``)."""
+    path, _, variant = spec.partition("@")
+    system = load_restorer(path, "cpu")
+    for part in filter(None, variant.split("+")):
+        key, _, value = part.partition("=")
+        if key == "untrained":
+            for tensor in (system.vocoder.generator.out.weight, system.vocoder.generator.out.bias):
+                torch.nn.init.zeros_(tensor)
+        elif key == "start" and value in STARTS:
+            system.vocoder.config.start = value
+        else:
+            raise SystemExit(f"{spec}: unknown variant {part!r} (start=S with S in {STARTS}, "
+                             "or untrained)")  # fmt: skip
+    return system
+
+
 def kinds(utt) -> list[str]:
     applied = json.loads(utt.extra.get("degradations") or "[]")
     return [a["name"] for a in applied] or ["none"]
@@ -235,7 +258,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--real", nargs="*", default=[], help="clean corpora of recorded speech")
     ap.add_argument("--espeak", action="store_true", help="also an espeak-ng corpus")
-    ap.add_argument("--systems", default="identity,spectral-gating,rnnoise,deepfilternet3,embedded")
+    ap.add_argument(
+        "--systems",
+        default="identity,spectral-gating,rnnoise,deepfilternet3,embedded",
+        help="restorer specs, comma-separated; DIR@start=S+untrained: a WaveFit ablation variant",
+    )
     ap.add_argument("--asr", default="auto", help="an ASR spec (fleursr.quality.asr.load_asr)")
     ap.add_argument("--mos", default="dnsmos")
     ap.add_argument(
@@ -264,9 +291,7 @@ def main() -> None:
         corpora.append(("espeak", clean))
     if not corpora:
         ap.error("give --real CLEAN_DIR and/or --espeak")
-    systems = {}
-    for spec in args.systems.split(","):
-        systems[spec] = load_restorer(spec, "cpu")
+    systems = {spec: load_system(spec) for spec in args.systems.split(",")}
     asr = load_asr(args.asr, "cpu")
     dnsmos = args.mos.strip().lower().startswith("dnsmos")
     threads = {"num_threads": args.threads} if dnsmos else {}

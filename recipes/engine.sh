@@ -35,6 +35,7 @@ CLEANER_STEPS=${CLEANER_STEPS:-20000}
 FINETUNE_STEPS=${FINETUNE_STEPS:-10000}
 ADVERSARIAL_FROM=${ADVERSARIAL_FROM:-1000000000}  # 0: the cpu discriminator from the start
 FINETUNE_NAME=${FINETUNE_NAME:-finetune}
+# START=masked: the fine-tune switches WaveFit's start (docs/engine.md), weights unchanged
 COMMON="--model recipes/engine.yaml --batch-size 8 --segment-seconds 1.5 --save-every 100"
 COMMON+=" --val-every 500 --seed $SEED --degraded-rate 16000 --device cpu"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
@@ -69,8 +70,21 @@ PYEOF
                 --steps "$CLEANER_STEPS" --lr 5e-4 $COMMON ;;
         finetune)  # WaveFit on the cleaner's output: it learns to render what it will be given
             # (the merged restorer: $OUT/restorer, or INIT without one)
-            src=$OUT/restorer; [ -f "$src/model.safetensors" ] || src=${INIT:?merge first or set INIT}
             ft=$OUT/$FINETUNE_NAME
+            src=$OUT/restorer; [[ -f "$src/model.safetensors" || -f "$ft/trainer_state.safetensors" ]] \
+                || src=${INIT:?merge first or set INIT}
+            if [[ -n "${START:-}" && ! -f "$ft/trainer_state.safetensors" ]]; then
+                # the same weights with WaveFit's start switched (e.g. masked): $OUT/init-$START
+                rm -rf "$OUT/init-$START" && cp -r "$src" "$OUT/init-$START" && src=$OUT/init-$START
+                $PY - "$src/config.json" "$START" <<'PYEOF'
+import json, sys
+
+path, start = sys.argv[1:]
+config = json.load(open(path))
+config["model"]["vocoder"]["start"] = start
+json.dump(config, open(path, "w"), indent=2)
+PYEOF
+            fi
             init_ft=""; [ -f "$ft/trainer_state.safetensors" ] || init_ft="--init $src"
             # shellcheck disable=SC2086
             $FLEURSR train vocoder --corpus "$OUT/data" --out "$ft" $init_ft --on cleaned \

@@ -65,7 +65,8 @@ class WaveFitConfig(Config):
     # or "noise" (Gaussian noise shaped by the mel envelope, as in the paper). See initial_noise.
     # "degraded": the input recording (``forward``'s ``reference``) gain-matched, plus shaped noise
     # where the mel has energy it lacks (wavefit_stft.degraded_start); with no reference (TTS),
-    # ``start_fallback``.
+    # ``start_fallback``. "masked": the same, and the recording is also attenuated where it has
+    # more energy than the mel (noise, reverberation), at mel resolution: a Wiener-like start.
     start: str = "griffin-lim"
     start_iterations: int = 16  # Griffin-Lim iterations (fast variant, momentum 0.99)
     start_fallback: str = "griffin-lim"
@@ -81,8 +82,10 @@ class WaveFitConfig(Config):
     def __post_init__(self) -> None:
         if self.gain not in ("mel", "peak"):
             raise ValueError(f"gain must be 'mel' or 'peak', got {self.gain!r}")
-        if self.start not in ("griffin-lim", "noise", "degraded"):
-            raise ValueError(f"start must be griffin-lim, noise or degraded, got {self.start!r}")
+        if self.start not in ("griffin-lim", "noise", "degraded", "masked"):
+            raise ValueError(
+                f"start must be griffin-lim, noise, degraded or masked, got {self.start!r}"
+            )
         if self.start_fallback not in ("griffin-lim", "noise"):
             raise ValueError(f"start_fallback must be griffin-lim or noise: {self.start_fallback}")
         if self.network not in ("wave", "stft"):
@@ -300,7 +303,7 @@ class WaveFit(Vocoder):
     @property
     def uses_reference(self) -> bool:
         """Whether ``forward`` starts from a ``reference`` recording when given one."""
-        return self.config.start == "degraded"
+        return self.config.start in ("degraded", "masked")
 
     def initial_noise(
         self,
@@ -319,13 +322,15 @@ class WaveFit(Vocoder):
         starts at ~0.36; the steps then only have to remove Griffin-Lim's phase artefacts.
         start="degraded": ``reference`` ``(batch, samples)`` at ``sample_rate``, the recording
         itself (see :func:`~fleursr.restore.wavefit_stft.degraded_start`); without one, the
-        ``start_fallback``."""
+        ``start_fallback``. start="masked": the same start, attenuated where the recording has more
+        energy than the mel."""
         start = self.config.start
-        if start == "degraded" and reference is not None:
+        if self.uses_reference and reference is not None:
             from fleursr.restore.wavefit_stft import degraded_start
 
-            return degraded_start(self, features, reference, mask, generator)
-        start = self.config.start_fallback if start == "degraded" else start
+            suppress = start == "masked"
+            return degraded_start(self, features, reference, mask, generator, suppress=suppress)
+        start = self.config.start_fallback if self.uses_reference else start
         batch, frames, _ = features.shape
         length, device = frames * self.hop_length, features.device
         if self.config.gain == "peak":

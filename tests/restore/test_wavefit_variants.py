@@ -105,13 +105,29 @@ def test_degraded_start_fills_a_band_the_reference_lacks(mel, clean):
     assert high_share(start) > 0.05 * high_share(clean)
 
 
+def test_masked_start_removes_noise_the_mel_does_not_have(mel, clean):
+    """Clean speech plus white noise at ~5 dB SNR as the recording, the clean mel as the
+    conditioning: the masked start is far nearer the clean speech than the degraded start (which
+    only matches the gain), and on the clean recording itself it changes next to nothing."""
+    cond = mel(clean).transpose(1, 2)
+    noise = torch.randn(clean.shape, generator=seeded(7))
+    noisy = clean + noise * clean.pow(2).mean().sqrt() / noise.pow(2).mean().sqrt() * 0.56
+    masked = WaveFit(WaveFitConfig.tiny(start="masked")).eval()
+    degraded = WaveFit(WaveFitConfig.tiny(start="degraded")).eval()
+    assert masked.uses_reference
+    m, d = (distance(mel, start_of(v, cond, noisy), cond) for v in (masked, degraded))
+    assert m < 0.5 * d, (m, d)
+    on_clean = distance(mel, start_of(masked, cond, clean), cond)
+    assert on_clean < 0.05, on_clean
+
+
 def test_degraded_start_falls_back_without_a_reference(mel, clean):
     cond = mel(clean[:, :8000]).transpose(1, 2)
-    for fallback in ("griffin-lim", "noise"):
+    for fallback, start in (("griffin-lim", "degraded"), ("noise", "masked")):
         torch.manual_seed(0)
         plain = WaveFit(WaveFitConfig.tiny(start=fallback)).eval()
         torch.manual_seed(0)
-        degraded = WaveFit(WaveFitConfig.tiny(start="degraded", start_fallback=fallback)).eval()
+        degraded = WaveFit(WaveFitConfig.tiny(start=start, start_fallback=fallback)).eval()
         assert degraded.uses_reference and not plain.uses_reference
         plain.generator.out.reset_parameters()
         degraded.load_state_dict(plain.state_dict())
