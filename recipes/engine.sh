@@ -5,17 +5,20 @@
 #   bash recipes/engine.sh vocoder &       # WaveFit (degraded start, STFT network), one core
 #   bash recipes/engine.sh cleaner &       # the Conformer cleaner, the other core, side by side
 #   bash recipes/engine.sh merge           # cleaner + WaveFit into one checkpoint: $OUT/restorer
+#   START=masked ADVERSARIAL_FROM=0 FINETUNE_NAME=finetune-masked-adv \
+#       bash recipes/engine.sh finetune    # WaveFit on the cleaner's mels, cpu discriminator
+#   FINETUNE_NAME=finetune-masked-adv bash recipes/engine.sh ship   # into the package, float16
 #   bash recipes/engine.sh evaluate        # benchmarks/restore_quality.py with it and the peers
 #
 # Every training step resumes from its last checkpoint in $OUT (rerun the same command); the
 # steps each stage has run are in its train_log.csv.
 #
-# Where it stands (committed so a later session can go on): recipes/checkpoints/engine holds
-# the merged restorer from the last saves, vocoder step 5,900 and cleaner step 15,200 (batch
-# 8 x 1.5 s, one CPU core each, OMP_NUM_THREADS=1, 2 h 34 min side by side; spectral losses
-# only), with both train_log.csv files. Without runs/engine, go on from it with
-# INIT=recipes/checkpoints/engine
-# (weights only: the optimizers start afresh); it does not ship.
+# Where it stands: the shipped restorer (restore/weights/embedded) is vocoder step 5,900 and
+# cleaner step 15,200 (merged), then the masked-start adversarial fine-tune stopped at step 600
+# (batch 8 x 1.5 s, one CPU core each, OMP_NUM_THREADS=1); the logs of every stage are in
+# recipes/train_logs/engine/, the measurements in docs/engine.md. Without runs/engine, go on from the
+# shipped weights with INIT=restore/weights/embedded (weights only: optimizers and
+# discriminators start afresh).
 #
 # Training corpus ($OUT/data): Piper's natural US English voice (22.05 kHz: content to 11 kHz)
 # and the train split of the recorded Asterisk prompts (recipes/real_speech.sh; 16 kHz, English
@@ -106,8 +109,8 @@ PYEOF
         ship)  # the fine-tuned restorer into the package as float16 (embedded.sh's ship step)
             SHIPPED_RESTORER="$OUT/$FINETUNE_NAME" bash recipes/embedded.sh ship-restorer ;;
         evaluate)
-            $PY benchmarks/restore_quality.py --real "$REAL" \
-                --systems "identity,deepfilternet3,embedded,$OUT/restorer" \
+            $PY benchmarks/restore_quality.py --real "$REAL" --espeak \
+                --systems "identity,spectral-gating,rnnoise,deepfilternet3,$OUT/$FINETUNE_NAME" \
                 --out "$OUT/restore_quality.json" ;;
         *) echo "unknown step: $step (see the header)" >&2; exit 2 ;;
     esac
