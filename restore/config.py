@@ -26,6 +26,9 @@ class RestorerConfig(Config):
     window_batch: int = 4  # windows restored together (memory ~ window_batch x window)
     seed: int = 0  # WaveFit's initial noise: the same input always gives the same output
     half_precision: bool = True  # bf16 autocast on CUDA
+    # input sampled higher first passes through this rate (16000: the engine trained on inputs
+    # band-limited as FLEURS is, and rebuilds the band above from the cleaned mel); None: off
+    input_band_rate: int | None = None
     size: str = "custom"
 
 

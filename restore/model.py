@@ -23,7 +23,12 @@ from torch import nn
 from fleursr.corpus.audio import resample
 from fleursr.nn import lengths_to_mask
 from fleursr.nn.pretrained import Pretrained
-from fleursr.restore.base import OUTPUT_SAMPLE_RATE, FeatureExtractor, SpeechRestorer
+from fleursr.restore.base import (
+    OUTPUT_SAMPLE_RATE,
+    FeatureExtractor,
+    SpeechRestorer,
+    prepare_audio,
+)
 from fleursr.restore.cleaner import build_cleaner
 from fleursr.restore.config import RestorerConfig
 from fleursr.restore.features import MelFeatures, build_features
@@ -211,6 +216,14 @@ class Restorer(nn.Module, Pretrained, SpeechRestorer):
                 end = min(len(out), o + len(seg))
                 out[o:end] += seg[: end - o]
         return out
+
+    def prepare(self, wave: np.ndarray, sr: int) -> np.ndarray:
+        """As :meth:`SpeechRestorer.prepare`; with ``input_band_rate`` set, input sampled higher
+        passes through that rate first, so it looks like what the model trained on."""
+        band = self.cfg.input_band_rate
+        if band and sr > band:
+            wave, sr = prepare_audio(wave, sr, band), band
+        return super().prepare(wave, sr)
 
     def restore(self, wave: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
         """Restore one recording: ``(samples,)`` or ``(samples, channels)`` of any numeric dtype

@@ -204,3 +204,13 @@ def test_degraded_rate_takes_the_band_above_8k_from_the_input_only(tmp_path):
     assert _share_above(limited["degraded"], 24000, 8500) < 0.01 * clean
     np.testing.assert_array_equal(plain["clean_out"], limited["clean_out"])
     assert len(limited["degraded"]) == len(plain["degraded"])
+
+
+def test_input_band_rate_restores_wide_band_input_as_its_16k_version():
+    wide = speech_like(0.6, sr=22050)
+    plain, banded = variant(), variant(input_band_rate=16000)
+    at16 = resample(wide, 22050, 16000)
+    np.testing.assert_array_equal(banded.restore(wide, 22050)[0], banded.restore(at16, 16000)[0])
+    assert not np.array_equal(plain.restore(wide, 22050)[0], plain.restore(at16, 16000)[0])
+    narrow = speech_like(0.6, sr=8000)  # a lower rate is left alone
+    np.testing.assert_array_equal(banded.restore(narrow, 8000)[0], plain.restore(narrow, 8000)[0])
