@@ -24,6 +24,7 @@ from fleursr.nn.spectral import stft_magnitude
 
 STFT_RESOLUTIONS = ((512, 128, 512), (1024, 256, 1024), (2048, 512, 2048))
 Outputs = tuple[list[torch.Tensor], list[list[torch.Tensor]]]
+PRESETS = ("tiny", "cpu", "embedded", "full")  # the DiscriminatorConfig classmethods
 
 
 @dataclass
@@ -59,7 +60,7 @@ class DiscriminatorConfig(Config):
 
     @classmethod
     def cpu(cls, **overrides: Any) -> DiscriminatorConfig:
-        """About 0.1M parameters, ~1/30 of ``embedded``'s cost: adversarial training on a CPU.
+        """About 0.1M parameters, 1/20 of ``embedded``'s multiply-adds: adversarial training on CPU.
         Three periods, narrow period convs, STFT resolutions at hop = window / 4, bins halved
         at each of the first three resolution layers."""
         base = dict(periods=(2, 3, 5), period_channels=(16, 32, 64, 64), resolution_channels=16,

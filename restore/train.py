@@ -26,6 +26,7 @@ from fleursr.nn.trainer import Trainer, TrainerSettings, autocast, clipped_step
 from fleursr.restore.cleaner import cleaner_loss
 from fleursr.restore.config import restorer_config
 from fleursr.restore.data import DegradedPairs, PairBatch, collate_pairs
+from fleursr.restore.discriminators import PRESETS as DISCRIMINATOR_PRESETS
 from fleursr.restore.discriminators import (
     DiscriminatorConfig,
     WaveFitDiscriminator,
@@ -136,8 +137,8 @@ class VocoderStage(_Stage):
     def __init__(self, model: Restorer, cfg: TrainConfig, device: torch.device) -> None:
         super().__init__(model, cfg, device)
         preset = cfg.discriminator or model.cfg.vocoder.get("size", "embedded")
-        if preset not in ("tiny", "cpu", "embedded", "full"):
-            raise ValueError(f"discriminator must be tiny, cpu, embedded or full, got {preset!r}")
+        if preset not in DISCRIMINATOR_PRESETS:
+            raise ValueError(f"discriminator must be one of {DISCRIMINATOR_PRESETS}: {preset!r}")
         if cfg.adversarial_on not in ("all", "last"):
             raise ValueError(f"adversarial_on must be 'all' or 'last', got {cfg.adversarial_on!r}")
         self.disc = WaveFitDiscriminator(getattr(DiscriminatorConfig, preset)()).to(device)

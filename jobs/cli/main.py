@@ -272,8 +272,8 @@ def build_parser() -> argparse.ArgumentParser:
             )
             p.add_argument(
                 "--discriminator",
-                choices=["tiny", "cpu", "embedded", "full"],
-                help="discriminator preset (default: the vocoder's size; cpu: ~1/30 the cost)",
+                help="discriminator preset: tiny, cpu, embedded or full (default: the vocoder's "
+                "size; cpu: 1/20 the cost)",
             )
             p.add_argument(
                 "--adversarial-on",
