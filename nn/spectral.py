@@ -69,6 +69,16 @@ class MelSpectrogram(nn.Module):
     def num_frames(self, num_samples: int) -> int:
         return num_samples // self.config.hop_length + 1
 
+    def bands_below(self, hz: torch.Tensor) -> torch.Tensor:
+        """``(batch, n_mels)``: True for the mel bands whose whole triangle lies at or below
+        ``hz`` ``(batch,)`` (a band straddling ``hz`` is False)."""
+        c = self.config
+        edges = librosa.mel_frequencies(
+            c.n_mels + 2, fmin=c.f_min, fmax=c.f_max or c.sample_rate / 2
+        )
+        upper = torch.as_tensor(edges[2:], dtype=torch.float32, device=hz.device)
+        return upper[None, :] <= hz.float()[:, None] + 1e-3
+
 
 def mel_power(log_mel: torch.Tensor, frame_mask: torch.Tensor | None = None) -> torch.Tensor:
     """Per-utterance power implied by a log-mel magnitude ``(batch, n_mels, frames)``.

@@ -33,6 +33,9 @@ OUT=${OUT:-runs/engine}
 SEED=${SEED:-1234}
 REAL=${REAL:-runs/real_speech/asterisk}
 PIPER_SENTENCES=${PIPER_SENTENCES:-400}
+# espeak-ng sentences per language (train split) of the embedded languages the benchmark does not
+# hold out, English left to Piper (same sentence ids); 0 leaves espeak-ng out (stages 1-2 did)
+ESPEAK_PER_LANGUAGE=${ESPEAK_PER_LANGUAGE:-0}
 VOCODER_STEPS=${VOCODER_STEPS:-20000}
 CLEANER_STEPS=${CLEANER_STEPS:-20000}
 FINETUNE_STEPS=${FINETUNE_STEPS:-10000}
@@ -52,7 +55,14 @@ for step in "$@"; do
             $FLEURSR corpus synth --engine piper --languages en_us \
                 --per-language "$PIPER_SENTENCES" --seed "$SEED" --out "$OUT/piper"
             rm -rf "$OUT/data" && cp -r "$OUT/piper" "$OUT/data"
-            $PY - "$OUT/data" "$REAL" <<'PYEOF'
+            if (( ESPEAK_PER_LANGUAGE > 0 )); then
+                # shellcheck disable=SC2046
+                $FLEURSR corpus synth --engine espeak --per-language "$ESPEAK_PER_LANGUAGE" \
+                    --seed "$SEED" --out "$OUT/espeak" --languages $($PY -c "
+from fleursr.corpus.languages import EMBEDDED_LANGUAGES, HELD_OUT_LANGUAGES
+print(*[c for c in EMBEDDED_LANGUAGES if c not in (*HELD_OUT_LANGUAGES, 'en_us')])")
+            fi
+            $PY - "$OUT/data" "$REAL" "$OUT/espeak" "$ESPEAK_PER_LANGUAGE" <<'PYEOF'
 import sys
 
 from fleursr.corpus.combine import add_utterances
@@ -61,6 +71,10 @@ from fleursr.corpus.manifest import Corpus
 target, real = sys.argv[1], Corpus(sys.argv[2])
 rows = [u for u in real if u.ok and u.split in ("train", "dev")]
 print(f"added {add_utterances(target, real, rows, folder='recorded')} recorded prompts")
+if int(sys.argv[4]) > 0:
+    espeak = Corpus(sys.argv[3])
+    rows = [u for u in espeak if u.ok and u.split == "train"]
+    print(f"added {add_utterances(target, espeak, rows, folder='espeak')} espeak-ng utterances")
 PYEOF
             $FLEURSR corpus info "$OUT/data" ;;
         vocoder)  # WaveFit on clean log-mels, starting from the degraded input
@@ -70,7 +84,7 @@ PYEOF
         cleaner)  # the cleaner maps degraded (16 kHz band) log-mels to clean ones
             # shellcheck disable=SC2086
             $FLEURSR train cleaner --corpus "$OUT/data" --out "$OUT/cleaner" $(init cleaner) \
-                --steps "$CLEANER_STEPS" --lr 5e-4 $COMMON ;;
+                --steps "$CLEANER_STEPS" --lr "${CLEANER_LR:-5e-4}" $COMMON ;;
         finetune)  # WaveFit on the cleaner's output: it learns to render what it will be given
             # (the merged restorer: $OUT/restorer, or INIT without one)
             ft=$OUT/$FINETUNE_NAME

@@ -56,17 +56,25 @@ def build_cleaner(dim: int, config: CleanerConfig) -> FeatureCleaner:
 
 
 def cleaner_loss(
-    pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None
+    pred: torch.Tensor,
+    target: torch.Tensor,
+    mask: torch.Tensor | None = None,
+    dims: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Miipher's loss: L1 + L2 + spectral convergence, over valid frames.
 
-    ``pred``, ``target``: ``(batch, frames, dim)``; ``mask``: ``(batch, frames)``.
+    ``pred``, ``target``: ``(batch, frames, dim)``; ``mask``: ``(batch, frames)``; ``dims``
+    ``(batch, dim)``: the feature dimensions each item's target really has (log-mel bands below
+    half its clean source's rate: a 16 kHz recording says nothing of the band above 8 kHz, and
+    learning its floor there would teach the cleaner to empty that band for every input).
     Spectral convergence is ``||target - pred||_F / ||target||_F`` per utterance, averaged.
     """
     if mask is None:
         mask = torch.ones(pred.shape[:2], dtype=torch.bool, device=pred.device)
     m = mask[..., None].to(pred.dtype)
-    n = (m.sum() * pred.shape[-1]).clamp_min(1.0)
+    if dims is not None:
+        m = m * dims[:, None, :].to(pred.dtype)
+    n = m.sum().clamp_min(1.0) if dims is not None else (m.sum() * pred.shape[-1]).clamp_min(1.0)
     diff = (pred - target) * m
     l1 = diff.abs().sum() / n
     l2 = diff.pow(2).sum() / n

@@ -33,6 +33,7 @@ from fleursr.restore.discriminators import (
     discriminator_loss,
     generator_loss,
 )
+from fleursr.restore.features import MelFeatures
 from fleursr.restore.model import Restorer
 
 DISC_NAME = "discriminator.safetensors"
@@ -61,7 +62,8 @@ class TrainConfig:
     adversarial_from: int = 0  # vocoder: STFT loss only before this step
     # vocoder: the STFT loss ignores bins above half each clean source's own rate (a 16 kHz
     # corpus never shows what lies above 8 kHz); None: only for a vocoder that starts from the
-    # degraded input (start="degraded"), which would otherwise learn to remove high bands
+    # degraded input (start="degraded"), which would otherwise learn to remove high bands.
+    # cleaner: the same for log-mel bands (None: on for log-mel features, off for SSL ones)
     band_limited_loss: bool | None = None
     discriminator: str | None = None  # vocoder: a DiscriminatorConfig preset; None: its size
     adversarial_on: str = "all"  # vocoder: "all" WaveFit steps judged (the paper) or "last"
@@ -123,12 +125,19 @@ class CleanerStage(_Stage):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"cleaner": self.opt}
 
+    def target_bands(self, batch: PairBatch) -> torch.Tensor | None:
+        """The log-mel bands each clean target covers (``cleaner_loss``'s ``dims``)."""
+        features = self.model.features
+        if not isinstance(features, MelFeatures) or self.cfg.band_limited_loss is False:
+            return None
+        return features.mel.bands_below(batch.band_hz)
+
     def step(self, batch: PairBatch, step: int) -> dict[str, float]:
         noisy, mask = self.features(batch.degraded, batch.lengths)
         clean, _ = self.features(batch.clean_in, batch.lengths)
         with autocast(self.device):
             pred = self.model.cleaner(noisy, mask)
-        loss, parts = cleaner_loss(pred.float(), clean, mask)
+        loss, parts = cleaner_loss(pred.float(), clean, mask, self.target_bands(batch))
         self._update(self.opt, loss, self.params)
         return parts
 

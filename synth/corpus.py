@@ -236,7 +236,7 @@ def synth_corpus(
 ) -> Path:
     """Speak the embedded corpus into ``out_dir`` (FLAC) and write its manifest.
 
-    ``engine``: ``espeak`` (16 kHz, the default), ``piper`` (en_us, 22.05 kHz) or ``festival``
+    ``engine``: ``espeak`` (22.05 kHz, the default), ``piper`` (en_us, 22.05 kHz) or ``festival``
     (ca_es, 16 kHz); ``languages`` defaults to what the engine speaks (the embedded set for
     espeak). espeak-ng and festival run as separate processes, so threads give real
     parallelism; Piper runs one sentence at a time (ONNX Runtime uses the cores). An utterance

@@ -192,7 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--engine",
         choices=["espeak", "piper", "festival"],
         default="espeak",
-        help="espeak: espeak-ng, many languages, several speakers each, 16 kHz (default); "
+        help="espeak: espeak-ng, many languages, several speakers each, 22.05 kHz (default); "
         "piper: natural en_us voice (pip install 'fleursr[voices]'), 22.05 kHz; "
         "festival: natural ca_es voice (apt-get install festival festvox-ca-ona-hts), 16 kHz",
     )

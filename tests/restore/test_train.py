@@ -2,12 +2,14 @@
 
 import csv
 
+import librosa
 import numpy as np
 import pytest
 import torch
 
 from fleursr.corpus.testing import make_corpus
 from fleursr.nn.checkpoint import load_training_state, save_training_state
+from fleursr.restore.cleaner import cleaner_loss
 from fleursr.restore.config import restorer_config
 from fleursr.restore.data import DegradedPairs, collate_pairs
 from fleursr.restore.model import Restorer
@@ -78,6 +80,27 @@ def test_cleaner_step_on_untouched_audio_keeps_finite_weights(corpus):
     for i in range(2):
         stage.step(batch, i)
     assert all(torch.isfinite(p).all() for p in stage.model.cleaner.parameters())
+
+
+def test_cleaner_loss_ignores_the_bands_a_target_lacks(corpus):
+    """A 16 kHz recording's log-mel is at the floor above 8 kHz: the loss must not teach the
+    cleaner that floor, while a 22.05 kHz target keeps its bands up to 11 kHz."""
+    batch = _fixed_batch(corpus)
+    batch.band_hz = torch.tensor([8000.0, 11025.0])
+    stage = CleanerStage(_model(), TrainConfig(corpus="", out="", lr=1e-3), torch.device("cpu"))
+    dims = stage.target_bands(batch)
+    mel = stage.model.features.mel_config
+    upper = librosa.mel_frequencies(mel.n_mels + 2, fmax=mel.sample_rate / 2)[2:]
+    assert dims.tolist() == [(upper <= 8000).tolist(), (upper <= 11025).tolist()]
+    assert 0 < dims[0].sum() < dims[1].sum() < mel.n_mels
+    pred = torch.randn(2, 7, mel.n_mels)
+    target = pred.clone()
+    target[~dims[:, None, :].expand_as(target)] -= 5.0  # differs only where the target has nothing
+    assert cleaner_loss(pred, target, None, dims)[1]["l1"] == 0.0
+    assert cleaner_loss(pred, target)[1]["l1"] > 0.1
+    off = CleanerStage(_model(), TrainConfig(corpus="", out="", band_limited_loss=False),
+                       torch.device("cpu"))  # fmt: skip
+    assert off.target_bands(batch) is None
 
 
 def test_vocoder_steps_lower_its_stft_loss(corpus):
