@@ -39,6 +39,14 @@ class MissingAudioError(AudioError):
     """The file does not exist."""
 
 
+class UnsafePathError(AudioError):
+    """The manifest names a file outside its corpus directory, and external paths are off."""
+
+
+class UnreadableAudioError(AudioError):
+    """The file exists but this process may not read it."""
+
+
 class CorruptAudioError(AudioError):
     """The file exists but cannot be decoded."""
 
@@ -139,9 +147,13 @@ def read_audio(
     else:
         path = Path(source)
         if not path.exists():
+            if path.is_symlink():
+                raise MissingAudioError(label, "symbolic link to nothing (dangling, or a loop)")
             raise MissingAudioError(label, "file does not exist")
         if path.is_dir():
             raise CorruptAudioError(label, "is a directory, not an audio file")
+        if not os.access(path, os.R_OK):
+            raise UnreadableAudioError(label, "no permission to read the file")
         if path.stat().st_size == 0:
             raise EmptyAudioError(label, "file is empty (0 bytes)")
         opener = lambda: str(path)  # noqa: E731

@@ -11,6 +11,7 @@ Reading streams record batches, so a corpus of millions of rows is never held at
 from __future__ import annotations
 
 import os
+import posixpath
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fleursr.corpus.audio import AudioError, read_audio
+from fleursr.corpus.audio import AudioError, UnsafePathError, read_audio
 from fleursr.corpus.record import SCORE_PREFIX, Utterance
 
 MANIFEST_NAME = "manifest.parquet"
@@ -42,6 +43,17 @@ BASE_SCHEMA = pa.schema(
         ("audio", AUDIO_TYPE),
     ]
 )
+
+
+def escapes(path: str) -> bool:
+    """Whether a manifest ``path`` names a file outside its corpus directory: absolute (POSIX
+    or Windows style), from the home directory, or climbing out with ``..``."""
+    if not path or path.startswith(("/", "\\", "~")) or Path(path).is_absolute():
+        return True
+    if len(path) > 1 and path[0].isalpha() and path[1] == ":":  # C:\... or C:/...
+        return True
+    normal = posixpath.normpath(path.replace("\\", "/"))
+    return normal == ".." or normal.startswith("../")
 
 
 def manifest_path(root: str | os.PathLike) -> Path:
@@ -133,10 +145,15 @@ def write_manifest(
 
 
 class Corpus:
-    """A directory with a ``manifest.parquet``: iterate its utterances, load their audio."""
+    """A directory with a ``manifest.parquet``: iterate its utterances, load their audio.
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    An utterance's audio file (``path``) is read only where it lies inside the directory,
+    unless ``external_paths`` (the user trusts the manifest): :func:`fleursr.corpus.validate.
+    open_corpus` says why and checks the whole manifest at open."""
+
+    def __init__(self, root: str | os.PathLike, external_paths: bool = False) -> None:
         self.root = Path(root)
+        self.external_paths = external_paths
         self.manifest = manifest_path(self.root)
         if not self.manifest.exists():
             raise FileNotFoundError(
@@ -183,6 +200,12 @@ class Corpus:
             name = f"{self.manifest}[{utt.id}]:{utt.audio.get('path') or utt.path}"
             return read_audio(
                 utt.audio["bytes"], name=name, target_sr=target_sr, min_duration=min_duration
+            )
+        if not self.external_paths and escapes(utt.path):
+            raise UnsafePathError(
+                f"{self.manifest}[{utt.id}]",
+                f"path {utt.path!r} lies outside the corpus directory (read only with "
+                "--allow-external-paths)",
             )
         return read_audio(self.resolve(utt.path), target_sr=target_sr, min_duration=min_duration)
 

@@ -20,6 +20,7 @@ from tqdm import tqdm
 from fleursr.corpus.audio import AudioError
 from fleursr.corpus.manifest import Corpus, write_manifest
 from fleursr.corpus.record import Utterance
+from fleursr.corpus.validate import open_corpus
 from fleursr.quality.asr.base import ASR, UnsupportedLanguageError
 from fleursr.quality.cer import cer
 from fleursr.quality.mos.base import MOSPredictor
@@ -87,14 +88,16 @@ def _scored(
 def score_corpus(
     run_dir: str | os.PathLike, label: str, audio: str = "path", asr: ASR | None = None,
     mos: MOSPredictor | None = None, batch_size: int = 16, progress: bool = True,
+    external_paths: bool = False,
 ) -> Path:  # fmt: skip
     """Score every utterance of ``run_dir`` whose audio is in column ``audio`` (``path``, or a
     reference column such as ``original_path`` / ``clean_path``) and rewrite its manifest.
-    Unreadable audio turns the row into an error row; nothing is dropped."""
+    Unreadable audio turns the row into an error row; nothing is dropped. The manifest is
+    validated first (:func:`fleursr.corpus.validate.open_corpus`; ``external_paths``)."""
     if asr is None and mos is None:
         raise ValueError("nothing to score: give an ASR, a MOS predictor or both")
     if not label.isidentifier():
         raise ValueError(f"label {label!r} must be a simple name like 'original' or 'restored'")
-    corpus = Corpus(run_dir)
+    corpus = open_corpus(run_dir, external_paths)
     return write_manifest(corpus.root, _scored(corpus, label, audio, asr, mos, batch_size,
                                                progress))  # fmt: skip

@@ -26,9 +26,10 @@ from fleursr.nn.vocoder import Vocoder  # the role TTS shares: it lives on the l
 OUTPUT_SAMPLE_RATE = 24000  # every restorer's output rate: the corpus contract
 
 
-def prepare_audio(wave: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
-    """Any dtype, mono or multichannel, any plausible rate -> float32 mono at ``target_sr``;
-    ``ValueError``/``TypeError`` for empty, non-numeric or non-finite audio."""
+def mono_float32(wave: np.ndarray) -> np.ndarray:
+    """Any numeric dtype, mono or multichannel -> float32 mono; ``ValueError``/``TypeError``
+    for empty, non-numeric or non-finite audio (the checks of :func:`prepare_audio`, which a
+    streamed recording gets block by block)."""
     wave = np.asarray(wave)
     if wave.size == 0:
         raise ValueError("cannot restore empty audio")
@@ -37,8 +38,19 @@ def prepare_audio(wave: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
     x = to_mono(as_float32(wave))
     if not np.isfinite(x).all():
         raise ValueError("audio contains NaN or infinite samples")
+    return x
+
+
+def check_sample_rate(sr: int) -> None:
     if not 1000 <= sr <= 384000:
         raise ValueError(f"implausible sample rate {sr} Hz")
+
+
+def prepare_audio(wave: np.ndarray, sr: int, target_sr: int) -> np.ndarray:
+    """Any dtype, mono or multichannel, any plausible rate -> float32 mono at ``target_sr``;
+    ``ValueError``/``TypeError`` for empty, non-numeric or non-finite audio."""
+    x = mono_float32(wave)
+    check_sample_rate(sr)
     return resample(x, sr, target_sr)
 
 
@@ -122,6 +134,8 @@ __all__ = [
     "SpeechRestorer",
     "Vocoder",
     "check_batch",
+    "check_sample_rate",
+    "mono_float32",
     "prepare_audio",
 ]
 

@@ -27,6 +27,9 @@ from fleursr.corpus.record import Utterance
 from fleursr.restore.base import SpeechRestorer
 
 AUDIO_DIR = "audio"  # where restored audio goes when it is written as files
+#: shorter audio is an error row (a file), not a restorer's failure: the batch job's default
+#: (``fleursr.jobs.batch.pipeline.restore_params``) and ``fleursr restore``'s, on every input
+MIN_RESTORE_SECONDS = 0.1
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -53,7 +56,8 @@ def original_ref(src: Corpus, utt: Utterance, out_root: str | os.PathLike) -> st
     :meth:`Corpus.load_reference` reads)."""
     if utt.audio is not None:
         return f"{src.root.resolve()}#{utt.id}"
-    return os.path.relpath(src.resolve(utt.path).resolve(), Path(out_root).resolve())
+    # abspath, not resolve(): a link loop or a dangling link is the reader's error to report
+    return os.path.relpath(os.path.abspath(src.resolve(utt.path)), os.path.abspath(out_root))
 
 
 def _twin(src: Corpus, utt: Utterance, out_root: Path, embed: bool) -> Utterance:
@@ -69,7 +73,7 @@ def _twin(src: Corpus, utt: Utterance, out_root: Path, embed: bool) -> Utterance
 def restore_utterances(
     restorer: SpeechRestorer, src: Corpus, utts: Sequence[Utterance],
     out_root: str | os.PathLike,
-    *, embed: bool = False, batch_size: int = 8, min_seconds: float = 0.0,
+    *, embed: bool = False, batch_size: int = 8, min_seconds: float = MIN_RESTORE_SECONDS,
 ) -> tuple[list[Utterance], float]:  # fmt: skip
     """Restore ``utts`` (rows of ``src``) for the corpus at ``out_root``; returns the output rows,
     one per input row in input order, and the seconds of input audio restored.
@@ -116,4 +120,4 @@ def _put(utt: Utterance, wave: np.ndarray, sr: int, out_root: Path, embed: bool)
     utt.num_samples, utt.sampling_rate = len(wave), sr
 
 
-__all__ = ["AUDIO_DIR", "isolate", "original_ref", "restore_utterances"]
+__all__ = ["AUDIO_DIR", "MIN_RESTORE_SECONDS", "isolate", "original_ref", "restore_utterances"]

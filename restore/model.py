@@ -6,13 +6,14 @@ checkpoint (``config.json`` + ``model.safetensors``; never a pickle; ``fleursr.n
 restores one recording of any rate, channel count, dtype and length, ``restore_batch`` sorts by
 length to cut padding. Audio longer than ``window_seconds`` goes through overlapping windows
 cross-faded with complementary raised-cosine ramps, so working memory does not grow with
-duration.
+duration; ``restore_stream`` takes the recording and gives the output block by block through the
+same windows (one implementation, ``_restore_windows``), so neither does the audio's.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,15 @@ import torch
 from torch import nn
 
 from fleursr.corpus.audio import resample
+from fleursr.corpus.audio_stream import StreamResampler, resample_blocks
 from fleursr.nn import lengths_to_mask
 from fleursr.nn.pretrained import Pretrained
 from fleursr.restore.base import (
     OUTPUT_SAMPLE_RATE,
     FeatureExtractor,
     SpeechRestorer,
+    check_sample_rate,
+    mono_float32,
     prepare_audio,
 )
 from fleursr.restore.cleaner import build_cleaner
@@ -191,31 +195,68 @@ class Restorer(nn.Module, Pretrained, SpeechRestorer):
         return win, overlap, [k * step for k in range(count)]
 
     def _restore_long(self, x: np.ndarray) -> np.ndarray:
-        win, overlap, starts = self._window_plan(len(x))
-        ratio = self.sample_rate / self.input_sample_rate
-        out = np.zeros(self.output_length(len(x)), dtype=np.float32)
-        fade = int(round(overlap * ratio))
+        out = np.empty(self.output_length(len(x)), dtype=np.float32)
+        done = 0
+        for piece in self._restore_windows([x]):
+            out[done : done + len(piece)] = piece
+            done += len(piece)
+        return out
+
+    def _restore_windows(self, blocks: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Restore prepared input arriving as consecutive blocks, window by window (the plan of
+        :meth:`_window_plan`, ``window_batch`` windows run together), the overlaps cross-faded
+        with complementary raised-cosine ramps. Yields the output in consecutive pieces, each as
+        soon as no later window adds to it; together ``output_length(n)`` samples. Holds about
+        ``window_batch`` windows of input and output, whatever the length."""
+        win, overlap, _ = self._window_plan(0)
+        step, ratio = win - overlap, self.sample_rate / self.input_sample_rate
+        fade, ref_len = int(round(overlap * ratio)), self.output_length(win)
         ramp = np.sin(0.5 * np.pi * (np.arange(fade) + 0.5) / fade).astype(np.float32) ** 2
         per_batch = max(1, self.cfg.window_batch)
-        # the input at 24 kHz, resampled once, for a vocoder that starts from it: each window
-        # gets its own stretch of it
-        ref = self._at_output_rate(x) if self.vocoder.uses_reference else None
-        for b in range(0, len(starts), per_batch):
-            group = starts[b : b + per_batch]
-            refs = None if ref is None else [
-                ref[int(round(s * ratio)) : int(round(s * ratio)) + self.output_length(win)]
-                for s in group]  # fmt: skip
-            segments = self._run([x[s : s + win] for s in group], offset=b, references=refs)
-            for k, (s, seg) in enumerate(zip(group, segments)):
+        # a vocoder that starts from the input gets each window's stretch of it at 24 kHz
+        uses_ref = self.vocoder.uses_reference
+        to_out = StreamResampler(self.input_sample_rate, self.sample_rate) if uses_ref else None
+        x, ref, it = _Tape(), _Tape(), iter(blocks)
+
+        def pull() -> bool:
+            block = next(it, None)
+            if to_out is not None:
+                ref.append(to_out(block, last=block is None))
+            if block is None:
+                return False
+            x.append(np.asarray(block, dtype=np.float32))
+            return True
+
+        ended, group, acc, index = False, [], _Tape(), 0
+        while True:
+            s, o = index * step, int(round(index * step * ratio))
+            while not ended and (x.end <= s + win or (uses_ref and ref.end < o + ref_len)):
+                ended = not pull()
+            n, last = x.end, x.end <= s + win  # the last window is the first to reach the end
+            if last and n == 0:
+                raise ValueError("cannot restore empty audio")
+            group.append((s, x.read(s, s + win), ref.read(o, o + ref_len) if uses_ref else None))
+            x.drop(s + step)
+            ref.drop(int(round((s + step) * ratio)))
+            if len(group) < per_batch and not last:
+                index += 1
+                continue
+            first = index - len(group) + 1
+            refs = [r for *_, r in group] if uses_ref else None
+            segments = self._run([w for _, w, _ in group], offset=first, references=refs)
+            for k, ((start, *_), seg) in enumerate(zip(group, segments)):
                 seg = seg.copy()
-                if b + k > 0:
+                if first + k > 0:
                     seg[:fade] *= ramp
-                if b + k < len(starts) - 1:
+                if not (last and k == len(group) - 1):
                     seg[-fade:] *= ramp[::-1]
-                o = int(round(s * ratio))
-                end = min(len(out), o + len(seg))
-                out[o:end] += seg[: end - o]
-        return out
+                acc.add(int(round(start * ratio)), seg)
+            group = []
+            if last:
+                yield acc.take(self.output_length(n))
+                return
+            yield acc.take(int(round((s + step) * ratio)))  # where the next window starts
+            index += 1
 
     def prepare(self, wave: np.ndarray, sr: int) -> np.ndarray:
         """As :meth:`SpeechRestorer.prepare`; with ``input_band_rate`` set, input sampled higher
@@ -232,6 +273,18 @@ class Restorer(nn.Module, Pretrained, SpeechRestorer):
         if len(x) <= self._window_plan(len(x))[0]:
             return self._run([x])[0], self.sample_rate
         return self._restore_long(x), self.sample_rate
+
+    def restore_stream(self, blocks: Iterable[np.ndarray], sr: int) -> Iterator[np.ndarray]:
+        """:meth:`restore` of one recording given as consecutive mono blocks at ``sr``,
+        yielding the 24 kHz output in consecutive pieces as windows finish: the same samples
+        :meth:`restore` gives for the whole, in the memory of a few windows whatever the
+        length. The checks of :meth:`prepare`, block by block."""
+        check_sample_rate(sr)
+        x: Iterable[np.ndarray] = (mono_float32(b) for b in blocks if len(b))
+        band = self.cfg.input_band_rate
+        if band and sr > band:  # as prepare: through the band rate first
+            x, sr = resample_blocks(x, sr, band), band
+        yield from self._restore_windows(resample_blocks(x, sr, self.input_sample_rate))
 
     def restore_batch(
         self, waves: Sequence[np.ndarray], srs: int | Sequence[int], batch_size: int = 8
@@ -276,3 +329,50 @@ class Restorer(nn.Module, Pretrained, SpeechRestorer):
             for k, v in self.state_dict().items()
             if not k.startswith("features.")
         }
+
+
+class _Tape:
+    """A 1-D signal that grows at the end while its beginning is dropped: read and add by
+    absolute sample index, so a stream is handled as if it were one array."""
+
+    def __init__(self) -> None:
+        self.data, self.start, self._parts = np.zeros(0, np.float32), 0, []
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.data) + sum(len(p) for p in self._parts)
+
+    def append(self, x: np.ndarray) -> None:
+        if len(x):
+            self._parts.append(x)
+
+    def _whole(self) -> np.ndarray:
+        if self._parts:
+            parts = [self.data, *self._parts] if len(self.data) else self._parts
+            self.data = parts[0] if len(parts) == 1 else np.concatenate(parts)
+            self._parts = []
+        return self.data
+
+    def read(self, a: int, b: int) -> np.ndarray:
+        return self._whole()[a - self.start : max(a, b) - self.start]
+
+    def drop(self, a: int) -> None:
+        """Forget the samples before index ``a``."""
+        data, a = self._whole(), min(max(a, self.start), self.end)
+        self.data, self.start = data[a - self.start :], a
+
+    def add(self, a: int, x: np.ndarray) -> None:
+        """Add ``x`` into the signal from index ``a`` on, growing it with zeros as needed."""
+        data = self._whole()
+        if a + len(x) > self.end:
+            self.data = data = np.concatenate([data, np.zeros(a + len(x) - self.end, np.float32)])
+        data[a - self.start : a - self.start + len(x)] += x
+
+    def take(self, b: int) -> np.ndarray:
+        """The samples before index ``b`` (zeros where none were added); then forgets them."""
+        data = self._whole()
+        out = np.zeros(b - self.start, np.float32)
+        n = min(len(out), len(data))
+        out[:n] = data[:n]
+        self.drop(b)
+        return out

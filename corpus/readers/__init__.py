@@ -7,6 +7,7 @@ dataset, a ``datasets`` object or a hub id), ``folder`` (audio with transcripts)
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -92,9 +93,12 @@ def import_corpus(
 ) -> Path:
     """Read ``source`` and write ``out_dir/manifest.parquet``.
 
-    Audio files are referenced where they are (absolute paths), embedded audio stays embedded;
-    FLEURS split archives are unpacked and Asterisk prompts decoded to FLAC under ``out_dir/audio``
-    (those paths are written relative to ``out_dir``, so the corpus folder can move).
+    Audio files outside ``out_dir`` are linked, not copied: a symbolic link per file under
+    ``out_dir/audio/linked/``, so the manifest names only files inside its directory (a corpus
+    opened for work reads nothing else: :mod:`fleursr.corpus.validate`); where links cannot be
+    made (a file system without them) the absolute path is kept, and runs then need
+    ``--allow-external-paths``. Embedded audio stays embedded; FLEURS split archives are
+    unpacked and Asterisk prompts decoded to FLAC under ``out_dir/audio``.
     Unreadable files become rows with ``status="error"``: every input utterance is listed.
     """
     out = Path(out_dir)
@@ -109,12 +113,31 @@ def import_corpus(
     return write_manifest(out, (_relative_to(out, u) for u in done))
 
 
+LINKED_DIR = "audio/linked"
+
+
 def _relative_to(root: Path, utt: Utterance) -> Utterance:
-    """``utt`` with its path relative to ``root`` where the file lies inside it."""
+    """``utt`` with its path relative to ``root``: the file itself where it lies inside, else a
+    symbolic link to it under ``root/audio/linked`` (named by the id, which is unique)."""
     path = Path(utt.path)
-    if utt.audio is None and path.is_absolute():
-        try:
-            utt.path = path.relative_to(root.resolve()).as_posix()
-        except ValueError:  # outside the corpus folder: referenced where it is
-            pass
+    if utt.audio is not None or not path.is_absolute():
+        return utt
+    try:
+        utt.path = path.relative_to(root.resolve()).as_posix()
+        return utt
+    except ValueError:  # outside the corpus folder
+        pass
+    if not utt.ok and not path.exists():
+        return utt
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in utt.id)[:100]
+    digest = hashlib.sha1(utt.id.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    link = root / LINKED_DIR / f"{safe}-{digest}{path.suffix.lower()}"
+    try:
+        link.parent.mkdir(parents=True, exist_ok=True)
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        link.symlink_to(path)
+    except OSError:  # no symbolic links here: the absolute path stays
+        return utt
+    utt.path = link.relative_to(root).as_posix()
     return utt

@@ -20,7 +20,18 @@ from pathlib import Path
 from fleursr.corpus.record import GENDERS, SPLITS, Utterance
 from fleursr.corpus.text import decode_utf8
 
-AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".ogg", ".opus", ".m4a", ".aac", ".webm")
+AUDIO_SUFFIXES = (
+    ".wav",
+    ".flac",
+    ".mp3",
+    ".ogg",
+    ".opus",
+    ".m4a",
+    ".aac",
+    ".webm",
+    ".aiff",
+    ".aif",
+)
 _PATH_KEYS = ("path", "file", "audio", "file_name", "filename")
 _BAD_TEXT = "TextEncodingError"  # a transcript that is not UTF-8 makes an error row, not a crash
 _TEXT_KEYS = ("raw_transcription", "text", "transcription", "sentence", "transcript")

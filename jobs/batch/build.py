@@ -15,6 +15,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from fleursr.corpus.manifest import Corpus
+from fleursr.jobs.batch.lock import run_lock
 from fleursr.jobs.batch.models import ModelSpec, check_spec
 from fleursr.jobs.batch.pipeline import JobOptions, StageResult, _client, restore_corpus, score_run
 from fleursr.jobs.batch.runs import Run
@@ -34,15 +35,26 @@ def build(input_root: str | os.PathLike, run_dir: str | os.PathLike, model: str,
           report: bool = True) -> BuildResult:  # fmt: skip
     """Run the whole job on one cluster; a rerun resumes where an earlier one stopped."""
     from fleursr.quality.asr.load import resolve_asr_spec
-    from fleursr.quality.filter import FilterRules, filter_corpus
+    from fleursr.quality.filter import FilterRules
 
     options = options or JobOptions()
     asr = resolve_asr_spec(asr)  # "auto": the offline Whisper base, or none where not installed
     filter_rules = FilterRules.load(rules)  # a bad rules file or model fails before any work
     check_spec(ModelSpec(restorer=model, asr=asr, mos=mos))
     result = BuildResult(Path(run_dir))
+    with run_lock(run_dir):  # one job at a time in a run directory
+        _build(result, input_root, model, asr, mos, filter_rules, shard_size, options, report)
+    result.summary = run_summary(result.run_dir)
+    return result
+
+
+def _build(result: BuildResult, input_root: str | os.PathLike, model: str, asr: str | None,
+           mos: str | None, filter_rules: Any, shard_size: int, options: JobOptions,
+           report: bool) -> None:  # fmt: skip
+    from fleursr.quality.filter import filter_corpus
+
     start = time.perf_counter()
-    run = Run.open(run_dir, input_root, shard_size)  # once: every stage gets this object
+    run = Run.open(result.run_dir, input_root, shard_size, options.external_paths)
     with _client(None, options) as client:
         result.stages.append(restore_corpus(input_root, run, model, shard_size, options,
                                             client))  # fmt: skip
@@ -57,8 +69,6 @@ def build(input_root: str | os.PathLike, run_dir: str | os.PathLike, model: str,
         from fleursr.quality.report import write_report
 
         result.report = write_report(run.root)
-    result.summary = run_summary(run)
-    return result
 
 
 def error_kind(error: str | None) -> str:

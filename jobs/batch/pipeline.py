@@ -20,9 +20,11 @@ from distributed import Client, as_completed
 from tqdm import tqdm
 
 from fleursr.jobs.batch.cluster import ClusterOptions, open_client
+from fleursr.jobs.batch.lock import run_lock
 from fleursr.jobs.batch.models import ModelPlugin, ModelSpec, check_spec
 from fleursr.jobs.batch.runs import Run
 from fleursr.jobs.batch.stages import ShardTask, restore_shard, score_shard
+from fleursr.restore.corpus import MIN_RESTORE_SECONDS
 
 STAGES: dict[str, Callable[[ShardTask], dict[str, Any]]] = {
     "restore": restore_shard,
@@ -54,6 +56,7 @@ class JobOptions:
     cluster: ClusterOptions = field(default_factory=ClusterOptions)
     batch_size: int = 8
     progress: bool = True
+    external_paths: bool = False  # read input audio outside its directory (recorded in the run)
 
 
 def run_stage(client: Client, run: Run, stage: str, spec: ModelSpec, params: dict[str, Any],
@@ -77,7 +80,8 @@ def run_stage(client: Client, run: Run, stage: str, spec: ModelSpec, params: dic
             stage=stage, index=k, input_root=run.input, run_root=str(run.root.resolve()),
             start=start, stop=stop, out_file=str(run.shard_file(stage, k).resolve()), spec=spec,
             source_file=str(run.shard_file(source_stage, k).resolve()) if source_stage else None,
-            batch_size=options.batch_size, options={**params, "source_sha": source},
+            batch_size=options.batch_size,
+            options={**params, "source_sha": source, "external_paths": run.external_paths},
         ))  # fmt: skip
     skipped = run.num_shards - len(todo)
     total = int(run.data["input_rows"])
@@ -123,7 +127,7 @@ def run_stage(client: Client, run: Run, stage: str, spec: ModelSpec, params: dic
                        done_seconds)  # fmt: skip
 
 
-def restore_params(model: str, min_seconds: float = 0.1) -> dict[str, Any]:
+def restore_params(model: str, min_seconds: float = MIN_RESTORE_SECONDS) -> dict[str, Any]:
     return {"model": model, "min_seconds": min_seconds}
 
 
@@ -142,10 +146,10 @@ def restore_corpus(input_root: str | os.PathLike, run_dir: Run | str | os.PathLi
     """Restore every utterance of ``input_root`` into the shards of ``run_dir`` (a directory,
     or a :class:`Run` already opened for that input)."""
     options = options or JobOptions()
-    run = Run.of(run_dir, input_root, shard_size)
+    run = Run.of(run_dir, input_root, shard_size, options.external_paths)
     spec = ModelSpec(restorer=model, device=_device(options))
     check_spec(spec)
-    with _client(client, options) as c:
+    with run_lock(run.root), _client(client, options) as c:
         return run_stage(c, run, "restore", spec, restore_params(model), options)
 
 
@@ -164,7 +168,7 @@ def score_run(run_dir: Run | str | os.PathLike, asr: str | None, mos: str | None
     run = Run.of(run_dir)
     spec = ModelSpec(asr=asr, mos=mos, device=_device(options))
     check_spec(spec)
-    with _client(client, options) as c:
+    with run_lock(run.root), _client(client, options) as c:
         return run_stage(c, run, "score", spec, score_params(asr, mos, labels), options,
                          source_stage="restore")  # fmt: skip
 

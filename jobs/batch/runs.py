@@ -27,8 +27,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fleursr.corpus.manifest import MANIFEST_NAME, Corpus, rows_to_table
+from fleursr.corpus.manifest import MANIFEST_NAME, rows_to_table
 from fleursr.corpus.record import Utterance
+from fleursr.corpus.validate import open_corpus
 
 RUN_FILE = "run.json"
 RUN_VERSION = 1
@@ -70,9 +71,12 @@ class Run:
 
     @classmethod
     def open(cls, root: str | os.PathLike, input_root: str | os.PathLike | None = None,
-             shard_size: int = 64) -> Run:  # fmt: skip
+             shard_size: int = 64, external_paths: bool = False) -> Run:  # fmt: skip
         """Open ``root``, creating it for ``input_root`` when new. A run keeps its input and
-        shard size for life: asking for other ones is an error (use a new run directory)."""
+        shard size for life: asking for other ones is an error (use a new run directory). The
+        input is validated first (:func:`fleursr.corpus.validate.open_corpus`);
+        ``external_paths`` (audio outside the input's directory) is recorded in the run, and
+        a run that allowed them once keeps allowing them."""
         root = Path(root)
         path = root / RUN_FILE
         if path.exists():
@@ -82,15 +86,21 @@ class Run:
                                  "use a new run directory")  # fmt: skip
             if input_root is not None and shard_size != run.shard_size:
                 raise ValueError(f"{root}: this run uses --shard-size {run.shard_size}")
+            if external_paths and not run.external_paths:
+                run.data["external_paths"] = True
+                run.save()
+            if input_root is not None:
+                open_corpus(input_root, run.external_paths)
             return run
         if input_root is None:
             raise FileNotFoundError(f"{root}: not a run directory (no {RUN_FILE}); start one "
                                     "with `fleursr build` or `fleursr restore-corpus`")  # fmt: skip
         if shard_size < 1:
             raise ValueError(f"shard size must be >= 1, got {shard_size}")
-        rows = len(Corpus(input_root))
+        rows = len(open_corpus(input_root, external_paths))
         data = {"version": RUN_VERSION, "input": str(Path(input_root).resolve()),
-                "input_rows": rows, "shard_size": shard_size, "stages": {}}  # fmt: skip
+                "input_rows": rows, "shard_size": shard_size, "stages": {},
+                "external_paths": external_paths}  # fmt: skip
         root.mkdir(parents=True, exist_ok=True)
         run = cls(root, data)
         run.save()
@@ -98,10 +108,12 @@ class Run:
 
     @classmethod
     def of(cls, run: Run | str | os.PathLike, input_root: str | os.PathLike | None = None,
-           shard_size: int = 64) -> Run:  # fmt: skip
+           shard_size: int = 64, external_paths: bool = False) -> Run:  # fmt: skip
         """``run`` itself when it is already open, else :meth:`open` on that directory (so a job
         opens its run once and hands the object on)."""
-        return run if isinstance(run, Run) else cls.open(run, input_root, shard_size)
+        if isinstance(run, Run):
+            return run
+        return cls.open(run, input_root, shard_size, external_paths)
 
     def save(self) -> None:
         write_json_atomic(self.root / RUN_FILE, self.data)
@@ -109,6 +121,11 @@ class Run:
     @property
     def input(self) -> str:
         return self.data["input"]
+
+    @property
+    def external_paths(self) -> bool:
+        """Whether the input's audio may lie outside its directory (``--allow-external-paths``)."""
+        return bool(self.data.get("external_paths", False))
 
     @property
     def shard_size(self) -> int:

@@ -24,7 +24,7 @@ from fleursr.jobs.batch.inputs import read_rows
 from fleursr.jobs.batch.models import ModelSpec, worker_models
 from fleursr.jobs.batch.runs import write_shard
 from fleursr.quality.score import SCORE_RATE, score_batch
-from fleursr.restore.corpus import isolate, restore_utterances
+from fleursr.restore.corpus import MIN_RESTORE_SECONDS, isolate, restore_utterances
 
 
 @dataclass
@@ -47,12 +47,18 @@ class ShardTask:
 def restore_shard(task: ShardTask) -> dict[str, Any]:
     """Restore input rows ``[start, stop)`` into ``out_file`` (24 kHz FLAC embedded)."""
     rows, seconds = restore_utterances(
-        worker_models(task.spec).restorer, Corpus(task.input_root),
+        worker_models(task.spec).restorer, _input(task),
         read_rows(task.input_root, task.start, task.stop), task.run_root, embed=True,
-        batch_size=task.batch_size, min_seconds=float(task.options.get("min_seconds", 0.1)),
+        batch_size=task.batch_size,
+        min_seconds=float(task.options.get("min_seconds", MIN_RESTORE_SECONDS)),
     )  # fmt: skip
     checksum, count = write_shard(Path(task.out_file), rows)
     return _result(task, checksum, count, rows, seconds)
+
+
+def _input(task: ShardTask) -> Corpus:
+    """The input corpus, reading audio outside its directory only where the run allows it."""
+    return Corpus(task.input_root, external_paths=bool(task.options.get("external_paths")))
 
 
 def _result(task: ShardTask, checksum: str, rows: int, out: list[Utterance],
@@ -77,7 +83,7 @@ def score_shard(task: ShardTask) -> dict[str, Any]:
     models = worker_models(task.spec)
     labels: list[list[str]] = task.options["labels"]
     max_asr = float(task.options.get("max_asr_seconds", 60.0))
-    run, src = Corpus(task.run_root), Corpus(task.input_root)
+    run, src = Corpus(task.run_root), _input(task)
     originals = {u.id: u for u in read_rows(task.input_root, task.start, task.stop)}
     out: list[Utterance] = []
     pf = pq.ParquetFile(task.source_file)

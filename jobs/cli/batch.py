@@ -22,7 +22,8 @@ def _job_options(args: argparse.Namespace):  # -> fleursr.jobs.batch.pipeline.Jo
     cluster = ClusterOptions(scheduler=args.scheduler, workers=args.workers,
                              gpus_per_worker=args.gpus_per_worker, retries=args.retries,
                              processes=not args.threads)  # fmt: skip
-    return JobOptions(cluster=cluster, batch_size=args.batch_size)
+    return JobOptions(cluster=cluster, batch_size=args.batch_size,
+                      external_paths=getattr(args, "allow_external_paths", False))  # fmt: skip
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -60,7 +61,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         mos = None if args.mos == "none" else build_mos(args.mos)
         asr = load_asr(args.asr)
         path = score_corpus(args.run, args.label or "restored", args.audio or "path",
-                            asr, mos, args.batch_size)  # fmt: skip
+                            asr, mos, args.batch_size,
+                            external_paths=args.allow_external_paths)  # fmt: skip
         print(f"scored: {path} (ASR: {asr.name if asr is not None else 'none'})")
         return 0
     from fleursr.jobs.batch.pipeline import BOTH_LABELS, score_run
@@ -135,6 +137,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def external_paths_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-external-paths", action="store_true",
+                   help="read audio the manifest names outside the corpus directory (absolute or "
+                   "../ paths); only for a manifest you trust (recorded in the run)")  # fmt: skip
+
+
 def _scoring_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--asr", default="auto", help=ASR_HELP)
     p.add_argument("--mos", default="dnsmos", help="dnsmos, utmos, squim or none")
@@ -163,6 +171,7 @@ def add_batch_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     _scoring_args(p)
     _cluster_args(p)
+    external_paths_arg(p)
     p.set_defaults(handler=_cmd_build)
 
     p = sub.add_parser("restore-corpus", help="restore a corpus into the shards of a run (dask)")
@@ -171,6 +180,7 @@ def add_batch_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default="embedded", help=RESTORER_HELP)
     p.add_argument("--shard-size", type=int, default=64, help="utterances per shard")
     _cluster_args(p)
+    external_paths_arg(p)
     p.set_defaults(handler=_cmd_restore_corpus)
 
     p = sub.add_parser("score", help="ASR CER and predicted MOS of a run (dask) or a corpus")
@@ -180,6 +190,7 @@ def add_batch_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--audio", help="column naming that audio: path (default) or original_path")
     _scoring_args(p)
     _cluster_args(p)
+    external_paths_arg(p)
     p.set_defaults(handler=_cmd_score)
 
     p = sub.add_parser("publish", help="publish a run as a Hugging Face dataset")

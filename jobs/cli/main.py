@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from fleursr.jobs.cli.batch import ASR_HELP, RESTORER_HELP, add_batch_commands
+from fleursr.jobs.cli.batch import ASR_HELP, RESTORER_HELP, add_batch_commands, external_paths_arg
 from fleursr.jobs.cli.summary import print_summary
 from fleursr.jobs.cli.tts import add_tts_commands
 
@@ -112,11 +112,17 @@ def _cmd_train_asr(args: argparse.Namespace) -> int:
 
 
 def _cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from fleursr.restore.apply import load_restorer, restore_path
 
     restorer = load_restorer(args.model, args.device)
-    print(restore_path(restorer, args.input, args.output))
-    return 0
+    summary = restore_path(restorer, args.input, args.output,
+                           external_paths=args.allow_external_paths)  # fmt: skip
+    print(summary)
+    if summary.failed and not Path(args.input).is_dir():  # one file: say what went wrong
+        print(f"fleursr: error: {summary.errors[0]}", file=sys.stderr)
+    return 1 if summary.failed else 0
 
 
 def _cmd_filter(args: argparse.Namespace) -> int:
@@ -303,6 +309,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("output", help="output file (.wav/.flac) or folder")
     p.add_argument("--model", default="embedded", help=RESTORER_HELP)
     p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1, ...")
+    external_paths_arg(p)
     p.set_defaults(handler=_cmd_restore)
 
     p = sub.add_parser("filter", help="mark utterances kept or dropped by the filter rules")

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from fleursr.corpus.validate import open_corpus
 from fleursr.jobs.publish.card import write_card
 from fleursr.jobs.publish.fleurs import export_fleurs
 from fleursr.jobs.publish.hub import Export, export_hub, verify_hub_folder
@@ -31,6 +32,7 @@ def publish(run_dir: str | os.PathLike, repo_id: str, out: str | os.PathLike | N
     unless ``dry_run`` upload it to the dataset repo ``repo_id`` (created if missing)."""
     if repo_id.count("/") != 1 or not all(repo_id.split("/")):
         raise ValueError(f"--repo-id must look like ORG/NAME, got {repo_id!r}")
+    open_corpus(run_dir)  # ids unique, audio inside the run: nothing else can be published
     folder = Path(out) if out else Path(run_dir) / "publish" / layout
     if layout == "hub":
         export = export_hub(run_dir, folder, include_dropped, rows_per_file)

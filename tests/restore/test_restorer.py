@@ -12,14 +12,6 @@ from fleursr.restore.config import restorer_config
 from fleursr.restore.model import Restorer
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 def tiny(**overrides) -> Restorer:
     """A random tiny restorer whose WaveFit predicts noise as a trained one does (a fresh
     WaveFit's output layer is zero: it returns its seeded initial noise unchanged)."""

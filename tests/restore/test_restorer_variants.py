@@ -22,14 +22,6 @@ VARIANT = {"size": "tiny", "steps": 2, "start": "degraded", "network": "stft", "
            "stft_blocks": 2, "stft_mult": 2}  # fmt: skip
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     return make_corpus(tmp_path_factory.mktemp("clean"), languages=("en_us", "hi_in"),
