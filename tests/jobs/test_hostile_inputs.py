@@ -141,3 +141,11 @@ def test_a_bad_manifest_is_refused_at_open(entry, models, tmp_path, capsys):
             assert "row" in err, (kind, err)
         assert not (out / "shards").exists() and not list(out.glob("**/*.flac")), kind
         assert (root / "manifest.parquet").read_bytes() == before, kind
+
+
+def test_restore_of_the_bad_corpus_keeps_every_utterance_once(bad_corpus, models, tmp_path,
+                                                              capsys):  # fmt: skip
+    root, cases = bad_corpus
+    code = main(["restore", str(root), str(tmp_path / "out"), "--model", models["restorer"]])
+    assert code == 1, capsys.readouterr().err
+    _check_rows(list(Corpus(tmp_path / "out")), cases)
