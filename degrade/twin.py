@@ -23,6 +23,7 @@ from tqdm import tqdm
 from fleursr.corpus.audio import AudioError, resample, write_audio
 from fleursr.corpus.manifest import Corpus, write_manifest
 from fleursr.corpus.record import Utterance
+from fleursr.corpus.validate import open_corpus
 from fleursr.degrade import PRESETS, ChainConfig, degrade, utterance_seed
 
 BABBLE_POOL_SIZE = 24
@@ -38,10 +39,11 @@ def _init_worker(
     seed: int,
     pool: list[np.ndarray],
     rate: int | None = None,
+    external_paths: bool = False,
 ) -> None:
     _state.update(
         rate=rate,
-        clean=Corpus(clean_root),
+        clean=Corpus(clean_root, external_paths=external_paths),
         out=Path(out_root),
         preset=preset,
         config=config,
@@ -51,9 +53,9 @@ def _init_worker(
 
 
 def _clean_reference(clean: Corpus, utt: Utterance, out_root: Path) -> str:
-    source = clean.resolve(utt.path).resolve()
+    source = os.path.abspath(clean.resolve(utt.path))  # not resolve(): a link loop is the reader's
     try:
-        return os.path.relpath(source, out_root.resolve())
+        return os.path.relpath(source, os.path.abspath(out_root))
     except ValueError:  # another drive: keep it absolute
         return str(source)
 
@@ -125,19 +127,22 @@ def degrade_corpus(
     workers: int | None = None,
     progress: bool = True,
     rate: int | None = None,
+    external_paths: bool = False,
 ) -> Path:
     """Write the degraded twin of ``clean_dir`` into ``out_dir``; returns the manifest path.
     ``rate``: write degraded audio sampled higher than this at this rate (16000: as FLEURS is
-    recorded, so a restorer has to extend the band the clean reference has above 8 kHz)."""
+    recorded, so a restorer has to extend the band the clean reference has above 8 kHz). The
+    clean corpus is validated at open (``external_paths``: :func:`fleursr.corpus.validate.
+    open_corpus`)."""
     if rate is not None and rate < 8000:
         raise ValueError(f"rate must be >= 8000 Hz, got {rate}")
     config = load_chain_config(preset)
-    clean = Corpus(clean_dir)
+    clean = open_corpus(clean_dir, external_paths)
     out = Path(out_dir)
     if out.resolve() == clean.root.resolve():
         raise ValueError(f"{out}: the degraded twin must not overwrite its clean corpus")
     pool = _babble_pool(clean, seed, BABBLE_POOL_SIZE)
-    init = (str(clean.root), str(out), preset, config, seed, pool, rate)
+    init = (str(clean.root), str(out), preset, config, seed, pool, rate, external_paths)
     workers = workers or os.cpu_count() or 1
     utts = list(clean)
     bar = dict(total=len(utts), desc=f"degrade ({preset})", unit="utt", disable=not progress)

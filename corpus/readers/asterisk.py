@@ -343,7 +343,7 @@ def read_asterisk(
             uid = utterance_id(pack.tag, name)
             utt = Utterance(
                 id=uid,
-                path=str(src.resolve()),
+                path=os.path.abspath(src),
                 language=code,
                 transcription=normalize_text(raw),
                 raw_transcription=raw,

@@ -116,7 +116,7 @@ def _read_split(
         path = located.get(file_name, folder / file_name)
         utt = Utterance(
             id=f"{lang}_{Path(file_name).stem}",
-            path=str(path.resolve()),
+            path=os.path.abspath(path),
             language=lang,
             num_samples=int(num_samples),
             sampling_rate=sampling_rate,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def _utterance(
         raise ValueError(f"{audio}: split {row_split!r} is not one of {SPLITS}")
     return Utterance(
         id=row.get("id") or rel.with_suffix("").as_posix().replace("/", "_"),
-        path=str(audio.resolve()),
+        path=os.path.abspath(audio),  # not resolve(): a link loop is an error row, not a crash
         language=row.get("language") or language,
         raw_transcription=text.strip(),
         transcription="",
@@ -99,11 +100,17 @@ def read_folder(
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
         raise ValueError(f"{root}: no audio files ({', '.join(AUDIO_SUFFIXES)})")
+    stems = Counter(f.relative_to(root).with_suffix("").as_posix() for f in files)
     for audio in files:
+        rel = audio.relative_to(root)
+        # an id is the file's path without suffix; where two files differ only by suffix
+        # (take.wav, take.flac) both keep it, so ids stay unique
+        uid = rel.as_posix() if stems[rel.with_suffix("").as_posix()] > 1 else None
         text_file = next(
             (t for t in (audio.with_suffix(".txt"), audio.with_suffix(".lab")) if t.exists()),
             None,
         )
         text, ok = decode_utf8(text_file.read_bytes()) if text_file else ("", True)
-        utt = _utterance(audio, root, text, {}, language, split)
+        row = {"id": uid.replace("/", "_")} if uid else {}
+        utt = _utterance(audio, root, text, row, language, split)
         yield utt if ok else utt.with_error(f"{_BAD_TEXT}: {text_file}: not valid UTF-8")

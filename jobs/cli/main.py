@@ -75,7 +75,7 @@ def _cmd_degrade(args: argparse.Namespace) -> int:
     from fleursr.degrade.twin import degrade_corpus
 
     degrade_corpus(args.source, args.out, preset=args.preset, seed=args.seed, workers=args.workers,
-                   rate=args.rate)  # fmt: skip
+                   rate=args.rate, external_paths=args.allow_external_paths)  # fmt: skip
     print_summary(args.out, title=f"degraded twin written to {args.out}")
     return 0
 
@@ -240,6 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="write audio sampled higher at this rate (16000: as FLEURS is recorded)",
     )
     _add_common(p)
+    external_paths_arg(p)
     p.set_defaults(handler=_cmd_degrade)
 
     train = sub.add_parser("train", help="train a restoration model (Miipher recipe) or the ASR")

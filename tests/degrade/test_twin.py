@@ -6,6 +6,7 @@ import pytest
 from fleursr.corpus.audio import read_audio
 from fleursr.corpus.manifest import Corpus, write_manifest
 from fleursr.corpus.testing import make_corpus
+from fleursr.corpus.validate import CorpusError
 from fleursr.degrade.twin import degrade_corpus
 
 
@@ -52,7 +53,10 @@ def test_bad_clean_file_becomes_an_error_row(clean, tmp_path):
         if u.id != utts[1].id:
             u.path = str(corpus.resolve(u.path))
     write_manifest(broken, utts)
-    degrade_corpus(broken, tmp_path / "twin", seed=0, workers=1, progress=False)
+    with pytest.raises(CorpusError, match="lies outside the corpus directory"):
+        degrade_corpus(broken, tmp_path / "twin", seed=0, workers=1, progress=False)
+    degrade_corpus(broken, tmp_path / "twin", seed=0, workers=1, progress=False,
+                   external_paths=True)  # fmt: skip
     out = list(Corpus(tmp_path / "twin"))
     assert [u.id for u in out] == [u.id for u in utts]
     assert out[1].status == "error" and "does-not-exist.flac" in out[1].error

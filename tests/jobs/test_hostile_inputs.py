@@ -9,14 +9,17 @@ import shutil
 
 import pytest
 
+from fleursr.corpus.audio import AudioError
 from fleursr.corpus.badinputs import audio_corpus, write_bad_audio, write_bad_manifests
 from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.validate import open_corpus
 from fleursr.jobs.batch.build import build, error_kind
 from fleursr.jobs.batch.cluster import ClusterOptions
 from fleursr.jobs.batch.pipeline import JobOptions
 from fleursr.jobs.cli.main import main
 from fleursr.jobs.publish.publish import publish
 
+AUDIO_ERRORS = {cls.__name__ for cls in AudioError.__subclasses__()}
 OPTIONS = JobOptions(cluster=ClusterOptions(workers=1, processes=False, dashboard=False),
                      progress=False)  # fmt: skip
 RULES = (
@@ -149,3 +152,14 @@ def test_restore_of_the_bad_corpus_keeps_every_utterance_once(bad_corpus, models
     code = main(["restore", str(root), str(tmp_path / "out"), "--model", models["restorer"]])
     assert code == 1, capsys.readouterr().err
     _check_rows(list(Corpus(tmp_path / "out")), cases)
+
+
+def test_import_of_the_bad_folder_lists_every_file_once(tmp_path, capsys):
+    cases = write_bad_audio(tmp_path / "folder")
+    code = main(["corpus", "import", str(tmp_path / "folder"), "--out", str(tmp_path / "c"),
+                 "--language", "en_us"])  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    rows = list(open_corpus(tmp_path / "c"))  # valid: ids unique, every readable file linked in
+    assert len(rows) == len(cases) and len({u.id for u in rows}) == len(rows)
+    for utt in rows:
+        assert utt.ok or error_kind(utt.error) in AUDIO_ERRORS, utt.error
