@@ -108,7 +108,9 @@ PYEOF
                 --steps "$FINETUNE_STEPS" --lr 2e-4 --adversarial-from "$ADVERSARIAL_FROM" \
                 --discriminator cpu --adversarial-on last $COMMON ;;
         merge)  # the cleaner's run with the vocoder's WaveFit weights: one restorer
-            $PY - "$OUT/cleaner" "$OUT/vocoder" "$OUT/restorer" <<'PYEOF'
+            # (MERGE_CLEANER / MERGE_VOCODER / MERGED: other runs, e.g. a fine-tuned pair)
+            $PY - "${MERGE_CLEANER:-$OUT/cleaner}" "${MERGE_VOCODER:-$OUT/vocoder}" \
+                "${MERGED:-$OUT/restorer}" <<'PYEOF'
 import sys
 
 from fleursr.restore.model import Restorer
