@@ -120,6 +120,20 @@ def _decode_av(data: io.BytesIO | str) -> tuple[np.ndarray, int]:
     return np.concatenate(chunks), sr
 
 
+def check_rate(label: str | os.PathLike, sr: int) -> None:
+    """:class:`SampleRateError` naming ``label`` for a rate outside the plausible range."""
+    if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
+        expected = f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE}"
+        raise SampleRateError(label, f"implausible sample rate {sr} Hz (expected {expected})")
+
+
+def sound_format(path: Path) -> tuple[str, str | None]:
+    """``(format, subtype)`` soundfile writes ``path`` with: from the suffix (FLAC without
+    one), FLAC and WAV as 16-bit PCM."""
+    fmt = path.suffix.lstrip(".").upper() or "FLAC"
+    return fmt, "PCM_16" if fmt in ("FLAC", "WAV") else None
+
+
 def read_audio(
     source: Source,
     *,
@@ -164,9 +178,7 @@ def read_audio(
             wave, sr = _decode_av(opener())
         except Exception:
             raise CorruptAudioError(label, f"cannot decode audio ({first})") from first
-    if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
-        expected = f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE}"
-        raise SampleRateError(label, f"implausible sample rate {sr} Hz (expected {expected})")
+    check_rate(label, sr)
     if wave.shape[0] == 0:
         raise EmptyAudioError(label, "decodes to zero samples")
     if not np.isfinite(wave).all():
@@ -194,8 +206,7 @@ def write_audio(path: str | os.PathLike, wave: np.ndarray, sr: int) -> None:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    fmt = path.suffix.lstrip(".").upper() or "FLAC"
-    subtype = "PCM_16" if fmt in ("FLAC", "WAV") else None
+    fmt, subtype = sound_format(path)
     sf.write(str(tmp), np.clip(wave, -1.0, 1.0), sr, format=fmt, subtype=subtype)
     os.replace(tmp, path)
 
@@ -220,8 +231,7 @@ def probe_audio(path: str | os.PathLike) -> tuple[int, int]:
     except Exception:
         wave, sr = read_audio(path, mono=False)
         frames = wave.shape[0]
-    if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
-        raise SampleRateError(path, f"implausible sample rate {sr} Hz")
+    check_rate(path, sr)
     if frames <= 0:
         raise EmptyAudioError(path, "decodes to zero samples")
     return frames, sr

@@ -22,13 +22,12 @@ import soundfile as sf
 import soxr
 
 from fleursr.corpus.audio import (
-    MAX_SAMPLE_RATE,
-    MIN_SAMPLE_RATE,
     CorruptAudioError,
     EmptyAudioError,
     NonFiniteAudioError,
-    SampleRateError,
+    check_rate,
     read_audio,
+    sound_format,
 )
 
 BLOCK_FRAMES = 1 << 16  # frames read at a time (4 s at 16 kHz)
@@ -70,9 +69,7 @@ def open_blocks(
     except Exception:  # a container libsndfile does not know: PyAV, whole
         return _whole(path, min_duration)
     sr, frames = int(info.samplerate), int(info.frames)
-    if not MIN_SAMPLE_RATE <= sr <= MAX_SAMPLE_RATE:
-        expected = f"{MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE}"
-        raise SampleRateError(label, f"implausible sample rate {sr} Hz (expected {expected})")
+    check_rate(label, sr)
     if frames <= 0 or frames < min_duration * sr:
         return _whole(path, min_duration)
     return AudioBlocks(label, sr, frames, lambda: _read_blocks(path, label, block_frames))
@@ -142,8 +139,7 @@ class AudioWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp = self.path.with_name(self.path.name + ".tmp")
-        fmt = self.path.suffix.lstrip(".").upper() or "FLAC"
-        subtype = "PCM_16" if fmt in ("FLAC", "WAV") else None
+        fmt, subtype = sound_format(self.path)
         self._file: sf.SoundFile | None = sf.SoundFile(
             str(self.tmp), "w", samplerate=sr, channels=1, format=fmt, subtype=subtype
         )
