@@ -31,7 +31,7 @@ class BuildResult:
 
 def build(input_root: str | os.PathLike, run_dir: str | os.PathLike, model: str,
           asr: str | None = "auto", mos: str | None = "dnsmos", rules: str | None = None,
-          shard_size: int = 64, options: JobOptions | None = None,
+          shard_size: int | None = None, options: JobOptions | None = None,
           report: bool = True) -> BuildResult:  # fmt: skip
     """Run the whole job on one cluster; a rerun resumes where an earlier one stopped."""
     from fleursr.quality.asr.load import resolve_asr_spec
@@ -49,7 +49,7 @@ def build(input_root: str | os.PathLike, run_dir: str | os.PathLike, model: str,
 
 
 def _build(result: BuildResult, input_root: str | os.PathLike, model: str, asr: str | None,
-           mos: str | None, filter_rules: Any, shard_size: int, options: JobOptions,
+           mos: str | None, filter_rules: Any, shard_size: int | None, options: JobOptions,
            report: bool) -> None:  # fmt: skip
     from fleursr.quality.filter import filter_corpus
 

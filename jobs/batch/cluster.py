@@ -9,6 +9,8 @@ An embedded cluster has one worker process per core, one thread each (the models
 thread-safe and torch parallelizes inside a process). ``scheduler`` joins any running cluster
 (``dask scheduler`` / ``dask worker``, dask-jobqueue, Kubernetes). GPUs are dask resources:
 start GPU workers with ``--resources GPU=1`` and tasks ask for ``{"GPU": gpus_per_worker}``.
+``workers=0`` runs no cluster at all: the job does its shards in its own process (one core's
+worth of work with all its threads, no dask start-up; ``fleursr build --workers 0``).
 """
 
 from __future__ import annotations
@@ -25,13 +27,19 @@ from distributed import Client, LocalCluster
 @dataclass
 class ClusterOptions:
     scheduler: str | None = None  # address of a running scheduler; None: an embedded cluster
-    workers: int | None = None  # embedded cluster: worker processes (default: cores)
+    workers: int | None = None  # embedded cluster: worker processes (default: cores); 0: none
     threads_per_worker: int = 1
     gpus_per_worker: int = 0  # > 0: tasks need {"GPU": n}; embedded workers advertise it
     processes: bool = True  # embedded cluster: False runs workers as threads in this process
     retries: int = 3  # a task is retried this often when its worker dies
     dashboard: bool = True
     verbose: bool = True
+
+    @property
+    def in_process(self) -> bool:
+        """No cluster: ``workers=0`` and no scheduler; the job runs its shards one after the
+        other in this process (models loaded once, no dask start-up or transfers)."""
+        return self.workers == 0 and not self.scheduler
 
     @property
     def resources(self) -> dict[str, float] | None:

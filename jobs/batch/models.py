@@ -47,7 +47,11 @@ def _off(name: str | None) -> bool:
 
 
 def load_models(spec: ModelSpec) -> Models:
-    """Load what ``spec`` names; raises the loaders' errors (FileNotFoundError, ValueError)."""
+    """Load what ``spec`` names; raises the loaders' errors (FileNotFoundError, ValueError).
+    Also tunes this process's allocator for them (:func:`fleursr.nn.runtime.keep_buffers`)."""
+    from fleursr.nn.runtime import keep_buffers
+
+    keep_buffers()
     models = Models()
     if not _off(spec.restorer):
         from fleursr.restore.apply import load_restorer
@@ -131,6 +135,12 @@ def _cache(worker: Any) -> dict[ModelSpec, Models]:
     if not hasattr(worker, "_fleursr_models"):
         worker._fleursr_models = {}
     return worker._fleursr_models
+
+
+def release_models(spec: ModelSpec) -> None:
+    """Forget the models of ``spec`` loaded in this process (outside a worker)."""
+    with _LOCK:
+        _LOCAL.pop(spec, None)
 
 
 def worker_models(spec: ModelSpec) -> Models:

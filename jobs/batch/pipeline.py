@@ -12,7 +12,7 @@ import contextlib
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,7 @@ from tqdm import tqdm
 
 from fleursr.jobs.batch.cluster import ClusterOptions, open_client
 from fleursr.jobs.batch.lock import run_lock
-from fleursr.jobs.batch.models import ModelPlugin, ModelSpec, check_spec
+from fleursr.jobs.batch.models import ModelPlugin, ModelSpec, check_spec, release_models
 from fleursr.jobs.batch.runs import Run
 from fleursr.jobs.batch.stages import ShardTask, restore_shard, score_shard
 from fleursr.restore.corpus import MIN_RESTORE_SECONDS
@@ -59,9 +59,10 @@ class JobOptions:
     external_paths: bool = False  # read input audio outside its directory (recorded in the run)
 
 
-def run_stage(client: Client, run: Run, stage: str, spec: ModelSpec, params: dict[str, Any],
+def run_stage(client: Client | None, run: Run, stage: str, spec: ModelSpec, params: dict[str, Any],
               options: JobOptions, source_stage: str | None = None) -> StageResult:  # fmt: skip
-    """Run ``stage`` on every shard of ``run`` not yet done with ``params``; merge the shards."""
+    """Run ``stage`` on every shard of ``run`` not yet done with ``params`` (on ``client``'s
+    cluster, or in this process when it is ``None``); merge the shards."""
     start_time = time.perf_counter()
     record = run.stage(stage)
     if record["params"] != params:  # other settings: every shard of this stage is redone
@@ -89,29 +90,10 @@ def run_stage(client: Client, run: Run, stage: str, spec: ModelSpec, params: dic
     redo = {str(t.index) for t in todo}
     bar.update(sum(int(e["rows"]) for k, e in record["shards"].items() if k not in redo))
     done_seconds = 0.0
-    if todo:
-        client.register_plugin(ModelPlugin(spec))
-        token = uuid.uuid4().hex[:8]
-        futures = {
-            client.submit(
-                STAGES[stage],
-                task,
-                key=f"fleursr-{stage}-{task.index:05d}-{token}",
-                retries=options.cluster.retries,
-                resources=options.cluster.resources,
-            ): task  # fmt: skip
-            for task in todo
-        }
-        try:
-            for future in as_completed(futures):
-                task = futures[future]
-                result = future.result()
-                run.record(stage, task.index, result)
-                bar.update(result["rows"])
-                done_seconds += float(result["audio_seconds"])
-        finally:  # free the stage's models (GPU memory) for the next stage
-            with contextlib.suppress(Exception):
-                client.unregister_worker_plugin(spec.key)
+    for task, result in _results(client, stage, spec, todo, options):
+        run.record(stage, task.index, result)
+        bar.update(result["rows"])
+        done_seconds += float(result["audio_seconds"])
     bar.close()
     shards = run.stage(stage)["shards"].values()
     rows = sum(int(e["rows"]) for e in shards)
@@ -125,6 +107,35 @@ def run_stage(client: Client, run: Run, stage: str, spec: ModelSpec, params: dic
     return StageResult(stage, run.num_shards, skipped, rows,
                        sum(float(e["audio_seconds"]) for e in shards), wall,
                        done_seconds)  # fmt: skip
+
+
+def _results(client: Client | None, stage: str, spec: ModelSpec, todo: list[ShardTask],
+             options: JobOptions) -> Iterator[tuple[ShardTask, dict[str, Any]]]:  # fmt: skip
+    """``(task, result)`` for every task as it finishes: on the dask cluster, or one after the
+    other in this process where there is none (``--workers 0``). Either way the stage's models
+    are freed when it ends (GPU memory for the next stage)."""
+    if not todo:
+        return
+    if client is None:
+        try:
+            for task in todo:
+                yield task, STAGES[stage](task)
+        finally:
+            release_models(spec)
+        return
+    client.register_plugin(ModelPlugin(spec))
+    token = uuid.uuid4().hex[:8]
+    futures = {
+        client.submit(STAGES[stage], task, key=f"fleursr-{stage}-{task.index:05d}-{token}",
+                      retries=options.cluster.retries, resources=options.cluster.resources): task
+        for task in todo
+    }  # fmt: skip
+    try:
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+    finally:
+        with contextlib.suppress(Exception):
+            client.unregister_worker_plugin(spec.key)
 
 
 def restore_params(model: str, min_seconds: float = MIN_RESTORE_SECONDS) -> dict[str, Any]:
@@ -141,7 +152,7 @@ def score_params(asr: str | None, mos: str | None, labels: Labels = BOTH_LABELS,
 
 
 def restore_corpus(input_root: str | os.PathLike, run_dir: Run | str | os.PathLike, model: str,
-                   shard_size: int = 64, options: JobOptions | None = None,
+                   shard_size: int | None = None, options: JobOptions | None = None,
                    client: Client | None = None) -> StageResult:  # fmt: skip
     """Restore every utterance of ``input_root`` into the shards of ``run_dir`` (a directory,
     or a :class:`Run` already opened for that input)."""
@@ -178,11 +189,14 @@ def _device(options: JobOptions) -> str:
 
 
 class _client:  # noqa: N801 - a context manager that reuses a client when given one
+    """The client given, else a new one on ``options.cluster``; ``None`` where the job runs in
+    this process (``ClusterOptions.in_process``)."""
+
     def __init__(self, client: Client | None, options: JobOptions) -> None:
         self.client, self.options, self._cm = client, options, None
 
-    def __enter__(self) -> Client:
-        if self.client is not None:
+    def __enter__(self) -> Client | None:
+        if self.client is not None or self.options.cluster.in_process:
             return self.client
         self._cm = open_client(self.options.cluster)
         return self._cm.__enter__()

@@ -62,6 +62,19 @@ def write_shard(path: Path, utterances: list[Utterance]) -> tuple[str, int]:
     return checksum, len(utterances)
 
 
+MAX_SHARD_SIZE = 64  # utterances per shard of a large corpus
+MIN_SHARDS = 16  # a small corpus is still cut this fine, so that every worker gets a share
+
+
+def auto_shard_size(rows: int) -> int:
+    """The shard size of a new run of ``rows`` utterances: 64, or fewer so that a small corpus
+    makes at least 16 shards. A shard is the unit of work a worker takes, and of resuming; with
+    too few of them most workers wait for the last one (70 utterances in shards of 64: two
+    shards for two workers, one of them with 6 utterances). It depends on the corpus only, so a
+    rerun on another cluster finds the same shards."""
+    return max(1, min(MAX_SHARD_SIZE, -(-rows // MIN_SHARDS)))
+
+
 @dataclass
 class Run:
     """The state of one run directory (``run.json``); only the job's client writes it."""
@@ -71,9 +84,10 @@ class Run:
 
     @classmethod
     def open(cls, root: str | os.PathLike, input_root: str | os.PathLike | None = None,
-             shard_size: int = 64, external_paths: bool = False) -> Run:  # fmt: skip
+             shard_size: int | None = None, external_paths: bool = False) -> Run:  # fmt: skip
         """Open ``root``, creating it for ``input_root`` when new. A run keeps its input and
-        shard size for life: asking for other ones is an error (use a new run directory). The
+        shard size for life: asking for other ones is an error (use a new run directory);
+        ``shard_size=None`` takes the run's, and a new run's from :func:`auto_shard_size`. The
         input is validated first (:func:`fleursr.corpus.validate.open_corpus`);
         ``external_paths`` (audio outside the input's directory) is recorded in the run, and
         a run that allowed them once keeps allowing them."""
@@ -84,7 +98,7 @@ class Run:
             if input_root is not None and Path(input_root).resolve() != Path(run.input):
                 raise ValueError(f"{root}: this run restores {run.input}, not {input_root}; "
                                  "use a new run directory")  # fmt: skip
-            if input_root is not None and shard_size != run.shard_size:
+            if input_root is not None and shard_size not in (None, run.shard_size):
                 raise ValueError(f"{root}: this run uses --shard-size {run.shard_size}")
             if external_paths and not run.external_paths:
                 run.data["external_paths"] = True
@@ -95,9 +109,10 @@ class Run:
         if input_root is None:
             raise FileNotFoundError(f"{root}: not a run directory (no {RUN_FILE}); start one "
                                     "with `fleursr build` or `fleursr restore-corpus`")  # fmt: skip
-        if shard_size < 1:
+        if shard_size is not None and shard_size < 1:
             raise ValueError(f"shard size must be >= 1, got {shard_size}")
         rows = len(open_corpus(input_root, external_paths))
+        shard_size = shard_size or auto_shard_size(rows)
         data = {"version": RUN_VERSION, "input": str(Path(input_root).resolve()),
                 "input_rows": rows, "shard_size": shard_size, "stages": {},
                 "external_paths": external_paths}  # fmt: skip
@@ -108,7 +123,7 @@ class Run:
 
     @classmethod
     def of(cls, run: Run | str | os.PathLike, input_root: str | os.PathLike | None = None,
-           shard_size: int = 64, external_paths: bool = False) -> Run:  # fmt: skip
+           shard_size: int | None = None, external_paths: bool = False) -> Run:  # fmt: skip
         """``run`` itself when it is already open, else :meth:`open` on that directory (so a job
         opens its run once and hands the object on)."""
         if isinstance(run, Run):

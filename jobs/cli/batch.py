@@ -86,11 +86,21 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shard_size_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--shard-size",
+        type=int,
+        help="utterances per shard (default: a new run's is "
+        "64, or fewer so that a small corpus makes 16 shards; a rerun keeps its run's)",
+    )
+
+
 def _cluster_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", help="address of a running dask scheduler (default: an "
                    "embedded LocalCluster)")  # fmt: skip
     p.add_argument("--workers", type=int, help="embedded cluster: worker processes (default: "
-                   "one per core)")  # fmt: skip
+                   "one per core; 0: no cluster, the shards run one after the other in this "
+                   "process)")  # fmt: skip
     p.add_argument("--threads", action="store_true", help="embedded cluster: thread workers")
     p.add_argument(
         "--gpus-per-worker",
@@ -167,7 +177,7 @@ def add_batch_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("run", help="run directory (reruns resume)")
     p.add_argument("--model", default="embedded", help=RESTORER_HELP)
     p.add_argument("--rules", help="YAML/JSON filter rules overriding the defaults")
-    p.add_argument("--shard-size", type=int, default=64, help="utterances per shard")
+    _shard_size_arg(p)
     p.add_argument("--no-report", action="store_true", help="skip the HTML report")
     _scoring_args(p)
     _cluster_args(p)
@@ -178,7 +188,7 @@ def add_batch_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="input corpus directory")
     p.add_argument("run", help="run directory (reruns resume)")
     p.add_argument("--model", default="embedded", help=RESTORER_HELP)
-    p.add_argument("--shard-size", type=int, default=64, help="utterances per shard")
+    _shard_size_arg(p)
     _cluster_args(p)
     external_paths_arg(p)
     p.set_defaults(handler=_cmd_restore_corpus)

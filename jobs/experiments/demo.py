@@ -109,7 +109,7 @@ def _build_and_publish(out: Path, degraded: Path, model: str, asr: str | None, m
 
     options = JobOptions(cluster=ClusterOptions(workers=workers))
     result = build(degraded, out / "run", model, asr=asr or "auto", mos=mos,
-                   shard_size=16, options=options)  # fmt: skip
+                   options=options)  # fmt: skip
     print(format_run_summary(result.summary, result.stages))
     paths = {"run": out / "run", "report": result.report or out / "run"}
     try:

@@ -88,6 +88,23 @@ def test_interrupted_build_resumes_and_equals_uninterrupted(built_run, corpus_di
     assert mine.equals(theirs)
 
 
+def test_build_in_process_equals_the_dask_build(built_run, corpus_dir, models, tmp_path,
+                                                capsys):  # fmt: skip
+    from fleursr.jobs.batch import models as job_models
+
+    run = tmp_path / "c" / "run"  # same depth as built_run: same relative original paths
+    assert main(["build", str(corpus_dir), str(run), "--model", models["restorer"], "--asr",
+                 models["asr"], "--mos", "none", "--rules", models["rules"], "--shard-size",
+                 "2", "--workers", "0"]) == 0  # fmt: skip
+    assert "dask:" not in capsys.readouterr().out  # no cluster was started
+    assert job_models._LOCAL == {}  # each stage freed its models
+    mine, theirs = (
+        pq.read_table(run / "manifest.parquet"),
+        pq.read_table(built_run / "manifest.parquet"),
+    )
+    assert mine.equals(theirs)
+
+
 def test_stages_as_subcommands_and_rerun_skips(corpus_dir, models, tmp_path, capsys):
     run = tmp_path / "run"
     common = ["--shard-size", "4", "--workers", "1", "--threads"]
@@ -153,3 +170,15 @@ def test_score_on_a_plain_corpus_runs_on_this_machine(tmp_path, models):
     make_corpus(tmp_path / "c", per_language=2, duration=0.5)
     assert main(["score", str(tmp_path / "c"), "--asr", models["asr"], "--mos", "none"]) == 0
     assert all("cer_restored" in u.scores for u in Corpus(tmp_path / "c"))
+
+
+def test_a_new_run_makes_enough_shards_and_a_rerun_keeps_them(corpus_dir, tmp_path):
+    from fleursr.jobs.batch.runs import auto_shard_size
+
+    assert [auto_shard_size(n) for n in (1, 16, 17, 70, 1024, 1025, 100000)] == [
+        1, 1, 2, 5, 64, 64, 64]  # fmt: skip
+    run = Run.open(tmp_path / "run", corpus_dir)  # 12 utterances: shards of 1
+    assert (run.shard_size, run.num_shards) == (1, 12)
+    assert Run.open(tmp_path / "run", corpus_dir).shard_size == 1  # the run's, not a new default
+    with pytest.raises(ValueError, match="uses --shard-size 1"):
+        Run.open(tmp_path / "run", corpus_dir, shard_size=4)

@@ -28,3 +28,11 @@ def test_conformer_masks_padding_and_matches_unpadded():
     alone, batched = stack(x), stack(padded, mask)
     torch.testing.assert_close(batched[:, :20], alone, rtol=1e-4, atol=1e-5)
     assert batched[:, 20:].abs().max() == 0
+
+
+def test_keep_buffers_sets_glibc_thresholds_where_there_is_glibc():
+    import platform
+
+    from fleursr.nn.runtime import keep_buffers
+
+    assert keep_buffers() is (platform.libc_ver()[0] == "glibc")
