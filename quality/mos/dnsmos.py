@@ -113,8 +113,9 @@ class DNSMOS(MOSPredictor):
         personalized: use the personalized DNSMOS model (pDNSMOS, which penalises interfering
             talkers) and its polynomial maps; score names then start with ``pdnsmos_``.
         device: ``"cpu"``, or ``"cuda"`` / ``"cuda:N"`` (needs ``onnxruntime-gpu``).
-        num_threads: onnxruntime intra-op threads per session (1: one dask worker thread per
-            core does not oversubscribe the machine).
+        num_threads: onnxruntime intra-op threads per session; ``None``: torch's thread count,
+            which a dask worker sets to its own threads (one per worker process: the workers do
+            not oversubscribe the cores) and a plain process leaves at one per core.
         exact_reference: window short and long clips exactly as ``dnsmos_local.py`` does
             (see the module docstring).
 
@@ -127,9 +128,13 @@ class DNSMOS(MOSPredictor):
         self,
         personalized: bool = False,
         device: str = "cpu",
-        num_threads: int = 1,
+        num_threads: int | None = None,
         exact_reference: bool = True,
     ) -> None:
+        if num_threads is None:
+            import torch
+
+            num_threads = torch.get_num_threads()
         if num_threads < 1:
             raise ValueError(f"num_threads must be >= 1, got {num_threads}")
         self.personalized = personalized

@@ -75,6 +75,23 @@ def test_predictor_survives_pickling_for_dask_workers():
     assert clone.predict([wave], 16000) == dnsmos.predict([wave], 16000)
 
 
+def test_dnsmos_threads_follow_torch_unless_given():
+    import torch
+
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # what a one-thread dask worker sets before loading models
+        one = DNSMOS(exact_reference=False)
+        torch.set_num_threads(2)  # a plain process on two cores
+        two, given = DNSMOS(exact_reference=False), DNSMOS(num_threads=3)
+    finally:
+        torch.set_num_threads(threads)
+    for mos, expected in ((one, 1), (two, 2), (given, 3)):
+        assert mos.num_threads == expected
+        for session in (mos.primary_session, mos.p808_session):
+            assert session.get_session_options().intra_op_num_threads == expected
+
+
 def test_build_mos_by_name_and_unknown_names():
     assert isinstance(build_mos(" DNSMOS ", num_threads=1), DNSMOS)
     assert build_mos("dnsmos", personalized=True).names[0] == "pdnsmos_sig"
