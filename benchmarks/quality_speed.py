@@ -48,17 +48,29 @@ def embedded_asr(size: str) -> EmbeddedASR:
     return EmbeddedASR(getattr(EmbeddedASRConfig, size)(), vocab, ["en_us", "fr_fr"])
 
 
-def full_size_rows(seconds: float, clips: int, repeats: int) -> list[dict]:
+#: the published sizes ``full_size_rows`` builds (Whisper large-v3, MMS-1b)
+WHISPER_LARGE_V3 = dict(
+    vocab_size=51866, num_mel_bins=128, d_model=1280, encoder_layers=32, decoder_layers=32,
+    encoder_attention_heads=20, decoder_attention_heads=20, encoder_ffn_dim=5120,
+    decoder_ffn_dim=5120, max_source_positions=1500, max_target_positions=448,
+)  # fmt: skip
+MMS_1B = dict(
+    hidden_size=1280, num_hidden_layers=48, num_attention_heads=16, intermediate_size=5120,
+    conv_dim=(512,) * 7, do_stable_layer_norm=True, feat_extract_norm="layer", vocab_size=154,
+)  # fmt: skip
+
+
+def full_size_rows(seconds: float, clips: int, repeats: int,
+                   sizes: dict[str, dict] | None = None) -> list[dict]:  # fmt: skip
+    """Whisper large-v3 and MMS-1b rows; ``sizes`` overrides config fields of ``"whisper"`` and
+    ``"mms"`` (e.g. toy sizes for a smoke run of the same code)."""
+    sizes = sizes or {}
     import transformers as tf
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     dtype = torch.float16 if device == "cuda" else torch.float32
     rows = []
-    whisper = tf.WhisperConfig(
-        vocab_size=51866, num_mel_bins=128, d_model=1280, encoder_layers=32, decoder_layers=32,
-        encoder_attention_heads=20, decoder_attention_heads=20, encoder_ffn_dim=5120,
-        decoder_ffn_dim=5120, max_source_positions=1500, max_target_positions=448,
-    )  # fmt: skip
+    whisper = tf.WhisperConfig(**{**WHISPER_LARGE_V3, **sizes.get("whisper", {})})
     model = tf.WhisperForConditionalGeneration(whisper).to(device, dtype).eval()
     feats = torch.randn(clips, 128, 3000, device=device, dtype=dtype)  # one 30 s window each
     steps = 32
@@ -75,11 +87,7 @@ def full_size_rows(seconds: float, clips: int, repeats: int) -> list[dict]:
                  "params": params, "x_real_time": clips * seconds / wall,
                  "note": f"encoder + {steps} decoder steps per clip"})  # fmt: skip
     del model
-    mms = tf.Wav2Vec2Config(
-        hidden_size=1280, num_hidden_layers=48, num_attention_heads=16, intermediate_size=5120,
-        conv_dim=(512,) * 7, do_stable_layer_norm=True, feat_extract_norm="layer",
-        vocab_size=154,
-    )  # fmt: skip
+    mms = tf.Wav2Vec2Config(**{**MMS_1B, **sizes.get("mms", {})})
     model = tf.Wav2Vec2ForCTC(mms).to(device, dtype).eval()
     waves = torch.randn(clips, int(seconds * 16000), device=device, dtype=dtype)
 
