@@ -11,7 +11,9 @@
 #   bash recipes/engine.sh evaluate        # benchmarks/restore_quality.py with it and the peers
 #
 # Every training step resumes from its last checkpoint in $OUT (rerun the same command); the
-# steps each stage has run are in its train_log.csv.
+# steps each stage has run are in its train_log.csv. A long run can be launched as
+# `bash -c "$(cat recipes/engine.sh)" recipes/engine.sh STEP`: bash then holds the whole script,
+# and editing this file does not disturb it.
 #
 # Where it stands: the shipped restorer (restore/weights/embedded) is vocoder step 5,900 and
 # cleaner step 15,200 (merged), then the masked-start adversarial fine-tune stopped at step 600
@@ -20,7 +22,7 @@
 # shipped weights with INIT=restore/weights/embedded (weights only: optimizers and
 # discriminators start afresh).
 #
-# Training corpus ($OUT/data): Piper's natural US English voice (22.05 kHz: content to 11 kHz)
+# Training corpus ($DATA, default $OUT/data): Piper's natural US English voice (22.05 kHz: content to 11 kHz)
 # and the train split of the recorded Asterisk prompts (recipes/real_speech.sh; 16 kHz, English
 # and Spanish: the loss ignores their empty band above 8 kHz). Degraded on the fly by the
 # default chain, every degraded crop passed through 16 kHz (--degraded-rate), as FLEURS is, so
@@ -32,6 +34,8 @@ FLEURSR=${FLEURSR:-.venv/bin/fleursr}
 OUT=${OUT:-runs/engine}
 SEED=${SEED:-1234}
 REAL=${REAL:-runs/real_speech/asterisk}
+# the training corpus the data step writes and the training steps read
+DATA=${DATA:-$OUT/data}
 PIPER_SENTENCES=${PIPER_SENTENCES:-400}
 # espeak-ng sentences per language (train split) of the embedded languages the benchmark does not
 # hold out, English left to Piper (same sentence ids); 0 leaves espeak-ng out (stages 1-2 did)
@@ -54,7 +58,7 @@ for step in "$@"; do
             [ -f "$REAL/manifest.parquet" ] || bash recipes/real_speech.sh "$(dirname "$REAL")"
             $FLEURSR corpus synth --engine piper --languages en_us \
                 --per-language "$PIPER_SENTENCES" --seed "$SEED" --out "$OUT/piper"
-            rm -rf "$OUT/data" && cp -r "$OUT/piper" "$OUT/data"
+            rm -rf "$DATA" && cp -r "$OUT/piper" "$DATA"
             if (( ESPEAK_PER_LANGUAGE > 0 )); then
                 # shellcheck disable=SC2046
                 $FLEURSR corpus synth --engine espeak --per-language "$ESPEAK_PER_LANGUAGE" \
@@ -62,7 +66,7 @@ for step in "$@"; do
 from fleursr.corpus.languages import EMBEDDED_LANGUAGES, HELD_OUT_LANGUAGES
 print(*[c for c in EMBEDDED_LANGUAGES if c not in (*HELD_OUT_LANGUAGES, 'en_us')])")
             fi
-            $PY - "$OUT/data" "$REAL" "$OUT/espeak" "$ESPEAK_PER_LANGUAGE" <<'PYEOF'
+            $PY - "$DATA" "$REAL" "$OUT/espeak" "$ESPEAK_PER_LANGUAGE" <<'PYEOF'
 import sys
 
 from fleursr.corpus.combine import add_utterances
@@ -76,14 +80,14 @@ if int(sys.argv[4]) > 0:
     rows = [u for u in espeak if u.ok and u.split == "train"]
     print(f"added {add_utterances(target, espeak, rows, folder='espeak')} espeak-ng utterances")
 PYEOF
-            $FLEURSR corpus info "$OUT/data" ;;
+            $FLEURSR corpus info "$DATA" ;;
         vocoder)  # WaveFit on clean log-mels, starting from the degraded input
             # shellcheck disable=SC2086
-            $FLEURSR train vocoder --corpus "$OUT/data" --out "$OUT/vocoder" $(init vocoder) \
+            $FLEURSR train vocoder --corpus "$DATA" --out "$OUT/vocoder" $(init vocoder) \
                 --steps "$VOCODER_STEPS" --lr 3e-4 --adversarial-from 1000000000 $COMMON ;;
         cleaner)  # the cleaner maps degraded (16 kHz band) log-mels to clean ones
             # shellcheck disable=SC2086
-            $FLEURSR train cleaner --corpus "$OUT/data" --out "$OUT/cleaner" $(init cleaner) \
+            $FLEURSR train cleaner --corpus "$DATA" --out "$OUT/cleaner" $(init cleaner) \
                 --steps "$CLEANER_STEPS" --lr "${CLEANER_LR:-5e-4}" $COMMON ;;
         finetune)  # WaveFit on the cleaner's output: it learns to render what it will be given
             # (the merged restorer: $OUT/restorer, or INIT without one)
@@ -104,7 +108,7 @@ PYEOF
             fi
             init_ft=""; [ -f "$ft/trainer_state.safetensors" ] || init_ft="--init $src"
             # shellcheck disable=SC2086
-            $FLEURSR train vocoder --corpus "$OUT/data" --out "$ft" $init_ft --on cleaned \
+            $FLEURSR train vocoder --corpus "$DATA" --out "$ft" $init_ft --on cleaned \
                 --steps "$FINETUNE_STEPS" --lr 2e-4 --adversarial-from "$ADVERSARIAL_FROM" \
                 --discriminator cpu --adversarial-on last $COMMON ;;
         merge)  # the cleaner's run with the vocoder's WaveFit weights: one restorer
