@@ -1,6 +1,7 @@
 """Restoration speed per stage (features, cleaner, vocoder) and end to end.
 
-Sizes: tiny, embedded and full. The full size uses random weights of the real shapes: a
+Sizes: tiny, embedded, engine (the shipped restorer's configuration, recipes/engine.yaml) and
+full. The full size uses random weights of the real shapes: a
 w2v-BERT 2.0 encoder (1024 wide, 24 layers in the original) cut at layer 8, the full cleaner
 and the full WaveFit. x real time = seconds of audio restored per second of wall time.
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 import torch
 from results_io import write_result
@@ -18,9 +20,13 @@ from results_io import write_result
 from fleursr.restore.config import restorer_config
 from fleursr.restore.model import Restorer
 
+# a size name, or "engine": the shipped restorer's configuration (embedded size, WaveFit
+# starting from the input with an STFT-domain network, 3 steps)
+SIZES = {"engine": str(Path(__file__).parent.parent / "recipes" / "engine.yaml")}
+
 
 def build(size: str, device: torch.device) -> Restorer:
-    config = restorer_config(size)
+    config = restorer_config(SIZES.get(size, size))
     features = None
     if config.features["kind"] == "ssl":  # random weights of w2v-BERT 2.0's shape, no download
         from transformers import SeamlessM4TFeatureExtractor, Wav2Vec2BertConfig, Wav2Vec2BertModel
@@ -60,10 +66,13 @@ def measure(model: Restorer, batch: int, seconds: float, device: torch.device, r
         feats, frames = model.features(waves, lengths)
         mask = torch.arange(feats.shape[1], device=device)[None] < frames[:, None]
         cleaned = model.cleaner(feats, mask)
+        out_lengths = lengths * model.sample_rate // model.features.sample_rate
+        reference = model._reference(waves, lengths, out_lengths) if (
+            model.vocoder.uses_reference) else None  # fmt: skip
     stages = {
         "features": lambda: model.features(waves, lengths),
         "cleaner": lambda: model.cleaner(feats, mask),
-        "vocoder": lambda: model.vocoder(cleaned, mask),
+        "vocoder": lambda: model.vocoder(cleaned, mask, reference=reference),
         "end_to_end": lambda: model(waves, lengths),
     }
     audio = batch * seconds
@@ -76,7 +85,7 @@ def measure(model: Restorer, batch: int, seconds: float, device: torch.device, r
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", nargs="+", default=["tiny", "embedded", "full"])
+    parser.add_argument("--sizes", nargs="+", default=["tiny", "embedded", "engine", "full"])
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 8])
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--repeats", type=int, default=3)
