@@ -20,7 +20,9 @@
 # (batch 8 x 1.5 s, one CPU core each, OMP_NUM_THREADS=1); the logs of every stage are in
 # recipes/train_logs/engine/, the measurements in docs/engine.md. Without runs/engine, go on from the
 # shipped weights with INIT=restore/weights/embedded (weights only: optimizers and
-# discriminators start afresh).
+# discriminators start afresh). In progress, not shipped: stage 4, WaveFit on the band-limited
+# cleaner's mels over natural speech only (docs/engine.md, the command there; its log is
+# 4-finetune-c3_train_log.csv).
 #
 # Training corpus ($DATA, default $OUT/data): Piper's natural US English voice (22.05 kHz: content to 11 kHz)
 # and the train split of the recorded Asterisk prompts (recipes/real_speech.sh; 16 kHz, English
