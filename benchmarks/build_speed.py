@@ -20,10 +20,10 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from results_io import write_result
+from timing import timed
 
 from fleursr.corpus.audio import resample
 from fleursr.corpus.manifest import Corpus
@@ -31,12 +31,6 @@ from fleursr.jobs.batch.cluster import default_workers
 from fleursr.quality.score import SCORE_RATE
 
 FLEURSR = Path(sys.executable).with_name("fleursr")
-
-
-def timed(fn):
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
 
 
 def model_costs(corpus: Corpus, model: str, asr_spec: str, mos_names: list[str]) -> dict:

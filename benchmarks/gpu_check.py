@@ -48,8 +48,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from quality_speed import best_wall, embedded_asr, full_size_rows
+from quality_speed import embedded_asr, full_size_rows
 from results_io import write_result
+from timing import best_wall
 from vocoder_speed import peer_rows
 
 from fleursr.corpus.testing import make_corpus, speech_like

@@ -17,29 +17,14 @@ and an MMS-1b sized Wav2Vec2ForCTC forward pass; on CUDA when present (fp16), el
 from __future__ import annotations
 
 import argparse
-import time
-from collections.abc import Callable
 
 import torch
 from results_io import write_result
+from timing import best_wall
 
 from fleursr.corpus.testing import speech_like
 from fleursr.quality.asr.embedded import EmbeddedASR, EmbeddedASRConfig, vocab_from_texts
 from fleursr.quality.mos import DNSMOS
-
-
-def best_wall(fn: Callable[[], object], repeats: int, cuda: bool = False) -> float:
-    walls = []
-    for i in range(repeats + 1):
-        if cuda:
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if cuda:
-            torch.cuda.synchronize()
-        if i:
-            walls.append(time.perf_counter() - start)
-    return min(walls)
 
 
 def embedded_asr(size: str) -> EmbeddedASR:

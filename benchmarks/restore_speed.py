@@ -11,11 +11,11 @@ and the full WaveFit. x real time = seconds of audio restored per second of wall
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
 
 import torch
 from results_io import write_result
+from timing import best_wall
 
 from fleursr.restore.config import restorer_config
 from fleursr.restore.model import Restorer
@@ -38,22 +38,6 @@ def build(size: str, device: torch.device) -> Restorer:
                                           layer=config.features["layer"],
                                           model_id=config.features["model"])  # fmt: skip
     return Restorer(config.to_dict(), features=features).to(device).eval()
-
-
-def _time(fn, device: torch.device, repeats: int) -> float:
-    """Fastest of ``repeats`` runs after a warm-up: on a shared machine the minimum is the
-    measurement least disturbed by other work (as ``timeit`` recommends)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 @torch.inference_mode()
@@ -79,7 +63,7 @@ def measure(model: Restorer, batch: int, seconds: float, device: torch.device, r
     out = {}
     for name, fn in stages.items():
         with cast:
-            out[name] = audio / _time(fn, device, repeats)
+            out[name] = audio / best_wall(fn, repeats, device.type == "cuda")
     return out
 
 

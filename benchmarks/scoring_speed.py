@@ -31,11 +31,11 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 from results_io import write_result
+from timing import timed
 
 from fleursr.corpus.combine import add_utterances
 from fleursr.corpus.manifest import Corpus, write_manifest
@@ -61,19 +61,11 @@ def pick(corpus: Corpus, split: str, count: int) -> list:
     return picked
 
 
-def timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
 def cli_score(corpus: Path, asr: str, mos: str, threads: int) -> float:
     """Wall time of ``fleursr score CORPUS`` in a fresh process with ``threads`` threads."""
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     cmd = [str(FLEURSR), "score", str(corpus), "--label", "bench", "--asr", asr, "--mos", mos]
-    start = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - start
+    proc, wall = timed(lambda: subprocess.run(cmd, env=env, capture_output=True, text=True))
     if proc.returncode:
         sys.exit(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
     return wall
@@ -89,9 +81,9 @@ def dnsmos_rows(waves: list[np.ndarray], corpus: Path, threads: int) -> list[dic
     ours.predict(waves[:1], 16000)
     return [
         {"way": "alone (speechmos.dnsmos.run per clip)",
-         "wall": timed(lambda: [speechmos_dnsmos.run(w, 16000) for w in waves])},
+         "wall": timed(lambda: [speechmos_dnsmos.run(w, 16000) for w in waves])[1]},
         {"way": "in process (DNSMOS.predict, batch 16)",
-         "wall": timed(lambda: ours.predict(waves, 16000, 16))},
+         "wall": timed(lambda: ours.predict(waves, 16000, 16))[1]},
         {"way": "fleursr score --asr none --mos dnsmos",
          "wall": cli_score(corpus, "none", "dnsmos", threads)},
     ]  # fmt: skip
@@ -119,9 +111,9 @@ def whisper_rows(waves: list[np.ndarray], languages: list[str], corpus: Path,
     transcribe_alone()  # warm both up on the whole set once: CTranslate2 grows its buffers
     ours.transcribe(waves, languages, 16000, 16)
     return [
-        {"way": "alone (WhisperModel.transcribe per clip)", "wall": timed(transcribe_alone)},
+        {"way": "alone (WhisperModel.transcribe per clip)", "wall": timed(transcribe_alone)[1]},
         {"way": "in process (FasterWhisperASR.transcribe, batch 16)",
-         "wall": timed(lambda: ours.transcribe(waves, languages, 16000, 16))},
+         "wall": timed(lambda: ours.transcribe(waves, languages, 16000, 16))[1]},
         {"way": "fleursr score --asr faster-whisper --mos none",
          "wall": cli_score(corpus, "faster-whisper", "none", threads)},
     ]  # fmt: skip

@@ -43,13 +43,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from results_io import write_result
+from timing import best_wall
 from torch import nn
 
 from fleursr.restore.base import OUTPUT_SAMPLE_RATE
@@ -72,18 +72,8 @@ def x_real_time(
     """``audio_seconds`` over the fastest of ``repeats`` timed calls of ``run`` after one
     warm-up call, under inference mode and, on CUDA, bf16 autocast."""
     autocast = torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda")
-    walls = []
     with torch.inference_mode(), autocast:
-        for i in range(repeats + 1):
-            if device == "cuda":
-                torch.cuda.synchronize()
-            start = time.perf_counter()
-            run()
-            if device == "cuda":
-                torch.cuda.synchronize()
-            if i:  # the first run warms up
-                walls.append(time.perf_counter() - start)
-    return audio_seconds / min(walls)
+        return audio_seconds / best_wall(run, repeats, device == "cuda")
 
 
 def log_mel_input(batch: int, frames: int, dim: int, device: str) -> torch.Tensor:
