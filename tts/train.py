@@ -6,7 +6,7 @@ and trains with AdamW (linear warm-up, then cosine decay), gradient clipping and
 autocast on CUDA. ``out`` receives a complete voice (``config.json`` + ``model.safetensors``)
 and the training state (``fleursr.nn.checkpoint``) every ``save_every`` steps and at the end; a
 run finding a training state in ``out`` resumes from it. ``train_log.csv`` gets ``step,
-seconds, lr, loss, mel, prior, duration``.
+seconds, lr, loss, mel, prior, duration, total``.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from fleursr.tts.pretrained import CONFIG_NAME, TTS
 from fleursr.tts.tokenizer import GraphemeTokenizer
 
 STAGE = "tts"
-LOG_FIELDS = ("step", "seconds", "lr", "loss", "mel", "prior", "duration")
+LOG_FIELDS = ("step", "seconds", "lr", "loss", "mel", "prior", "duration", "total")
 
 
 @dataclass

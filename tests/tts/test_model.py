@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from fleursr.tts.config import SIZES, tts_config
-from fleursr.tts.model import TTSModel, durations_to_path
+from fleursr.tts.model import TTSModel, durations_to_path, total_duration_loss
 from fleursr.tts.pretrained import TTS
 
 
@@ -44,7 +44,7 @@ def test_training_pass_shapes():
     assert out["durations"].sum(dim=1).tolist() == mlen.float().tolist()  # every frame aligned
     assert (out["durations"][0] >= 1).all() and (out["durations"][2, 4:] == 0).all()
     assert (out["mel_pred"][2, 12:] == 0).all()  # padded frames stay zero
-    for key in ("loss", "mel", "prior", "duration"):
+    for key in ("loss", "mel", "prior", "duration", "total"):
         assert out[key].dim() == 0 and torch.isfinite(out[key])
 
 
@@ -69,6 +69,35 @@ def test_a_few_steps_on_a_fixed_batch_lower_the_loss():
         opt.step()
         losses.append(float(loss.detach()))
     assert losses[-1] < 0.7 * losses[0], losses
+
+
+def _fitted_length(with_total: bool) -> float:
+    """Fit one log-duration shared by every token (a predictor that cannot tell the tokens
+    apart) to four short tokens and a long pause; the utterance length it predicts."""
+    durations = torch.tensor([[2.0, 2.0, 2.0, 2.0, 30.0]])
+    mask = torch.ones_like(durations, dtype=torch.bool)
+    shared = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.Adam([shared], lr=0.05)
+    for _ in range(600):
+        log_dur = shared.expand_as(durations)
+        loss = ((log_dur - torch.log1p(durations)) ** 2).mean()
+        if with_total:
+            loss = loss + total_duration_loss(log_dur, durations, mask)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return float(torch.expm1(shared.detach()) * durations.shape[1])
+
+
+def test_total_duration_loss_keeps_the_utterance_length():
+    assert float(total_duration_loss(torch.log1p(torch.tensor([[3.0, 5.0]])),
+                                     torch.tensor([[3.0, 5.0]]),
+                                     torch.ones(1, 2, dtype=torch.bool))) < 1e-10  # fmt: skip
+    # The per-token loss alone fits the mean log duration: the utterance comes out half as long
+    # as the 38 frames it has; the length term (equal weight) takes back more than half the gap.
+    alone, with_total = _fitted_length(False), _fitted_length(True)
+    assert alone < 0.55 * 38, alone
+    assert 0.7 * 38 < with_total < 38, with_total
 
 
 def test_durations_to_path_and_length_scale():
