@@ -6,8 +6,10 @@ original? (FLEURS-R's TTS table, reproduced.)
 sentences (the original corpus' ``test`` split, one per distinct sentence and language, at
 most ``per_language``) with the same vocoder and speaker, scores every synthesis with the same
 ASR (CER against the sentence) and MOS predictor, and writes ``results.csv`` (one row per
-synthesis), the table (``table.csv``, ``table.md``, ``table.json``) and ``comparison.png``.
-Audio goes to ``out/{original,restored}/audio/``.
+synthesis), the table (``table.csv``, ``table.md``, ``table.json``: MOS, CER and the length of
+the speech against the recordings'), ``comparison.png`` and a listening page, ``index.html``:
+per sentence, both voices and both recordings. Audio goes to ``out/{original,restored}/audio/``
+and the recordings to ``out/recordings/``.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from fleursr.corpus.audio import write_audio
+from fleursr.corpus.audio import AudioError, write_audio
 from fleursr.corpus.manifest import Corpus
+from fleursr.jobs.experiments.tts_listen import write_listening_page
 from fleursr.jobs.experiments.tts_report import SYSTEMS, write_report
 from fleursr.jobs.vocoders import load_synthesizer
 from fleursr.nn import resolve_device
@@ -50,7 +53,8 @@ class CompareConfig:
 
 def held_out(corpus: Corpus, split: str, per_language: int) -> list[dict[str, Any]]:
     """Distinct ``(language, sentence)`` pairs of ``split``, at most ``per_language`` each, in
-    manifest order: ``id, language, text, speaker``."""
+    manifest order: ``id, language, text, speaker, reference_seconds`` (the recording's
+    length)."""
     seen: set[tuple[str, str]] = set()
     counts: dict[str, int] = {}
     picked = []
@@ -61,7 +65,8 @@ def held_out(corpus: Corpus, split: str, per_language: int) -> list[dict[str, An
         seen.add(key)
         counts[u.language] = counts.get(u.language, 0) + 1
         picked.append({"id": u.id, "language": u.language, "text": key[1],
-                       "speaker": u.speaker_id or f"{u.language}_{u.gender}"})  # fmt: skip
+                       "speaker": u.speaker_id or f"{u.language}_{u.gender}",
+                       "reference_seconds": u.duration})  # fmt: skip
     return picked
 
 
@@ -117,7 +122,8 @@ def run_compare(cfg: CompareConfig, progress: bool = True) -> dict[str, Any]:
         for s, wave, hyp, sc in zip(sentences, waves, hyps, scores):
             rows.append({"system": name, "id": s["id"], "language": s["language"],
                          "speaker": s["speaker"] or "", "reference": s["text"], "hypothesis": hyp,
-                         "seconds": len(wave) / sr, "mos": sc.get(mos_name), **sc})  # fmt: skip
+                         "seconds": len(wave) / sr, "reference_seconds": s["reference_seconds"],
+                         "mos": sc.get(mos_name), **sc})  # fmt: skip
 
     import pandas as pd
 
@@ -128,4 +134,26 @@ def run_compare(cfg: CompareConfig, progress: bool = True) -> dict[str, Any]:
                "unknown_characters": {name: s.voice.tokenizer.unknown_report()
                                       for name, s in synths.items()}}  # fmt: skip
     summary["table"] = write_report(rows, out, summary, mos_name or "MOS")
+    recordings = _copy_recordings(sentences, corpora, out)
+    write_listening_page(rows, recordings, out, mos_name or "MOS")
     return summary
+
+
+def _copy_recordings(
+    sentences: list[dict[str, Any]], corpora: dict[str, str], out: Path
+) -> dict[str, dict[str, str]]:
+    """Each held-out sentence's recording from both corpora (the ones the voices never trained
+    on), as FLAC under ``out/recordings/{original,restored}/``: ``{id: {corpus: relative path}}``
+    for the listening page; a recording that cannot be read is left out."""
+    found: dict[str, dict[str, str]] = {s["id"]: {} for s in sentences}
+    for name, root in corpora.items():
+        corpus = Corpus(root)
+        for s in sentences:
+            try:
+                wave, sr = corpus.load_audio(corpus.get(s["id"]))
+            except (AudioError, KeyError):
+                continue
+            rel = f"recordings/{name}/{s['id']}.flac"
+            write_audio(out / rel, wave, sr)
+            found[s["id"]][name] = rel
+    return found

@@ -1,6 +1,8 @@
 """The experiment end to end at tiny size: two corpora, two voices, one table."""
 
+import html
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -63,6 +65,17 @@ def test_compare_end_to_end(tmp_path, capsys):
     assert table["mos_metric"] == "dnsmos_ovrl" and table["sentences"] == 2
     assert (out / "comparison.png").stat().st_size > 1000
     assert "| en_us | 1 |" in (out / "table.md").read_text()
+    # lengths against the recordings: 2 training steps give a voice of some length, not none
+    assert results.reference_seconds.gt(0).all()
+    assert overall["length_original"] > 0 and overall["length_restored"] > 0
+
+    page = (out / "index.html").read_text()
+    linked = re.findall(r'src="([^"]+)"', page)
+    assert len(linked) == 8  # 2 sentences x (2 voices + 2 recordings)
+    assert all((out / path).is_file() for path in linked)
+    assert {p.split("/")[0] for p in linked} == {"original", "restored", "recordings"}
+    for text in results.reference:
+        assert html.escape(text) in page
 
 
 def test_summary_pools_characters_not_rates():
@@ -78,5 +91,13 @@ def test_summary_pools_characters_not_rates():
     assert en["cer_original"] == 1 / 10 and en["cer_restored"] == 1 / 10
     assert en["mos_original"] == 2.5 and en["mos_delta"] == 1.0
     assert overall["sentences"] == 2
+    assert en["length_original"] is None  # no recording lengths given
+    said = {("original", "a"): 3.0, ("original", "b"): 3.0, ("restored", "a"): 1.0,
+            ("restored", "b"): 2.0}  # fmt: skip
+    timed = summarize([{**r, "seconds": said[r["system"], r["id"]],
+                        "reference_seconds": 2.0 if r["id"] == "a" else 4.0}
+                       for r in rows])  # fmt: skip
+    # total synthesized over total recorded: (3 + 3) / (2 + 4) and (1 + 2) / (2 + 4)
+    assert timed[-1]["length_original"] == 1.0 and timed[-1]["length_restored"] == 0.5
     no_asr = summarize([{**r, "hypothesis": None} for r in rows])
     assert no_asr[0]["cer_original"] is None and "| - |" in to_markdown(no_asr)
