@@ -127,7 +127,8 @@ def score(waves, texts, languages, asr, mos) -> tuple[list[float], list[tuple[in
     if asr is None:
         return ovrl, [(0, 0)] * len(waves)
     hyps = asr.transcribe(list(waves), list(languages), RATE)
-    counts = [char_counts(text, hyp) for text, hyp in zip(texts, hyps)]
+    counts = [char_counts(text, hyp, language=lang)
+              for text, hyp, lang in zip(texts, hyps, languages)]  # fmt: skip
     return ovrl, [(c.edits, c.ref_chars) for c in counts]
 
 

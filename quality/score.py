@@ -43,7 +43,8 @@ def score_batch(
         for utt, text in zip([utts[i] for i in fit], texts):
             utt.extra[f"asr_{label}"] = text
             if utt.transcription or utt.raw_transcription:
-                utt.scores[f"cer_{label}"] = cer(utt.transcription or utt.raw_transcription, text)
+                ref = utt.transcription or utt.raw_transcription
+                utt.scores[f"cer_{label}"] = cer(ref, text, language=utt.language)
     if mos is not None:
         for utt, scores in zip(utts, mos.predict(waves, SCORE_RATE, batch_size)):
             utt.scores.update({f"{name}_{label}": value for name, value in scores.items()})

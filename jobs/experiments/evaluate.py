@@ -73,7 +73,7 @@ def _measure(
             row.mos[name] = scores[key]
     if asr is not None and text:
         for name, hyp in zip(names, asr.transcribe(waves, row.language, RATE)):
-            counts = char_counts(text, hyp)
+            counts = char_counts(text, hyp, language=row.language)
             row.edits[name] = (counts.edits, counts.ref_chars)
     for name in ("degraded", "restored"):
         row.mel[name] = log_mel_distance(versions[name], versions["clean"], mel)

@@ -28,10 +28,11 @@ OVERALL = "overall"
 
 def _cell(rows: list[dict[str, Any]]) -> dict[str, float | None]:
     mos = [r["mos"] for r in rows if r.get("mos") is not None]
-    pairs = [(r["reference"], r["hypothesis"]) for r in rows if r.get("hypothesis") is not None]
+    pairs = [(r["reference"], r["hypothesis"], r["language"]) for r in rows
+             if r.get("hypothesis") is not None]  # fmt: skip
     total = CharCounts(0, 0)
-    for ref, hyp in pairs:
-        total = total + char_counts(ref, hyp)
+    for ref, hyp, lang in pairs:
+        total = total + char_counts(ref, hyp, language=lang)
     timed = [r for r in rows if r.get("reference_seconds")]
     length = (sum(r["seconds"] for r in timed) / sum(r["reference_seconds"] for r in timed)
               if timed else None)  # fmt: skip

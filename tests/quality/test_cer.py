@@ -1,6 +1,13 @@
 import pytest
 
-from fleursr.quality.cer import CharCounts, cer, cer_by_language, char_counts, corpus_cer
+from fleursr.quality.cer import (
+    CharCounts,
+    cer,
+    cer_by_language,
+    char_counts,
+    corpus_cer,
+    spell_numbers,
+)
 
 
 def test_hand_computed_values():
@@ -30,3 +37,19 @@ def test_corpus_level_is_total_edits_over_total_characters():
     assert corpus_cer(pairs) == pytest.approx(3 / 6)  # not the mean of 0.25 and 1.0
     rows = [("fr_fr", "abcd", "abxd"), ("fr_fr", "ab", ""), ("ja_jp", "日本語", "日本")]
     assert cer_by_language(rows) == {"fr_fr": pytest.approx(0.5), "ja_jp": pytest.approx(1 / 3)}
+
+
+def test_numbers_in_digits_read_as_the_spelled_transcription():
+    ref = "six hundred and thirty six series together april"
+    hyp = "636 series together April."  # how Whisper writes what was said
+    assert char_counts(ref, hyp).edits == 26  # without the language, the digits are other text
+    assert char_counts(ref, hyp, language="en_us").edits == 0
+    assert cer("pulse mil veces", "Pulse 1.000 veces", language="es_419") == 0.0
+    assert cer("one thousand dollars", "1,000 dollars", language="en_us") == 0.0
+    # a wrong number is still wrong, and a language num2words cannot spell keeps its digits
+    assert cer("twelve", "13", language="en_us") > 0.5
+    assert spell_numbers("7 pm", "my_mm") == "7 pm"
+    assert spell_numbers("7 pm", "xx_yy") == "7 pm"
+    assert spell_numbers("no digits", "en_us") == "no digits"
+    rows = [("en_us", "two cats", "2 cats"), ("en_us", "a dog", "a dog")]
+    assert cer_by_language(rows) == {"en_us": 0.0}
