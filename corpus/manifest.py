@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -113,8 +113,12 @@ def write_manifest(
 ) -> Path:
     """Write ``root/manifest.parquet`` from any iterable, streaming ``batch_size`` rows at a time.
 
-    Written to a temporary name and renamed when complete. Duplicate ids are refused.
+    Written to a temporary name and renamed when complete. Duplicate ids are refused. A stream
+    takes its columns from its first batch; a sequence (all rows at hand, e.g. two corpora put
+    together) is written as one batch, so a column only later rows have is kept.
     """
+    if isinstance(utterances, Sequence):
+        batch_size = max(batch_size, len(utterances))
     path = manifest_path(root)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

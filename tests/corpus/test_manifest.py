@@ -122,3 +122,15 @@ def test_a_column_empty_in_the_first_batch_can_fill_later(tmp_path):
             for i in range(6)]  # fmt: skip
     write_manifest(tmp_path, rows, batch_size=2)
     assert [u.extra["note"] for u in Corpus(tmp_path)] == [None, None, None, "n3", "n4", "n5"]
+
+
+def test_a_list_keeps_a_column_that_only_later_rows_have(tmp_path):
+    """Two corpora put together (add_utterances): rows of the second carry a column the first's
+    lack; a list is one batch, while a stream still takes its columns from its first batch."""
+    rows = [Utterance(id=f"u{i}", path=f"a/{i}.flac", language="en_us") for i in range(5)]
+    rows[4].extra["prompt"] = "activated"
+    write_manifest(tmp_path / "list", rows, batch_size=2)
+    got = {u.id: u.extra.get("prompt") for u in Corpus(tmp_path / "list")}
+    assert got == {"u0": None, "u1": None, "u2": None, "u3": None, "u4": "activated"}
+    with pytest.raises(ValueError, match=r"\['prompt'\] appear after the first batch"):
+        write_manifest(tmp_path / "stream", iter(rows), batch_size=2)
