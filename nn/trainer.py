@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
 from fleursr.nn.checkpoint import (
@@ -59,6 +59,38 @@ def endless(loader: Iterable[Any], dataset: Any = None, start_epoch: int = 0) ->
             dataset.set_epoch(epoch)
         yield from (batch for batch in loader if batch is not None)
         epoch += 1
+
+
+class BucketBatchSampler(Sampler[list[int]]):
+    """Batches of items of similar length: every epoch the items are shuffled, cut into pools of
+    ``pool`` batches, each pool sorted by ``lengths`` and cut into batches, and the batches
+    shuffled. Padding to the longest item of a batch then costs little, where a transformer over
+    frames pays for it quadratically. Drawn from ``generator``, so a run is reproducible."""
+
+    def __init__(
+        self, lengths: Sequence[int], batch_size: int, generator: torch.Generator,
+        pool: int = 50, drop_last: bool = True,
+    ) -> None:  # fmt: skip
+        self.lengths, self.batch_size, self.generator = list(lengths), batch_size, generator
+        self.pool, self.drop_last = pool, drop_last and len(self.lengths) >= batch_size
+
+    def __len__(self) -> int:
+        n, b = len(self.lengths), self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = torch.randperm(len(self.lengths), generator=self.generator).tolist()
+        size = self.batch_size * self.pool
+        batches = []
+        for start in range(0, len(order), size):
+            chunk = sorted(order[start : start + size], key=lambda i: self.lengths[i])
+            batches += [
+                chunk[k : k + self.batch_size] for k in range(0, len(chunk), self.batch_size)
+            ]
+        if self.drop_last:
+            batches = [b for b in batches if len(b) == self.batch_size]
+        for k in torch.randperm(len(batches), generator=self.generator).tolist():
+            yield batches[k]
 
 
 def append_csv(
@@ -160,6 +192,11 @@ class Trainer:
         """The training items; a ``set_epoch(epoch)`` method, if any, is called every epoch."""
         raise NotImplementedError
 
+    def item_lengths(self) -> Sequence[int] | None:
+        """Each training item's length, to batch items of similar length together
+        (:class:`BucketBatchSampler`); None (the default): batches of random items."""
+        return None
+
     def train_step(self, batch: Any, step: int) -> dict[str, float]:
         """One update on ``batch`` at 0-based ``step``; returns the losses to log."""
         raise NotImplementedError
@@ -233,9 +270,15 @@ class Trainer:
         self.start = self.resume(optimizers)
         data = self.dataset()
         shuffle = torch.Generator().manual_seed(s.seed + self.start)
-        loader = DataLoader(data, batch_size=s.batch_size, shuffle=True, collate_fn=self.collate,
-                            num_workers=s.loader_workers, drop_last=len(data) >= s.batch_size,
-                            generator=shuffle)  # fmt: skip
+        lengths = self.item_lengths()
+        if lengths is None:
+            loader = DataLoader(data, batch_size=s.batch_size, shuffle=True,
+                                collate_fn=self.collate, num_workers=s.loader_workers,
+                                drop_last=len(data) >= s.batch_size, generator=shuffle)  # fmt: skip
+        else:
+            sampler = BucketBatchSampler(lengths, s.batch_size, shuffle)
+            loader = DataLoader(data, batch_sampler=sampler, collate_fn=self.collate,
+                                num_workers=s.loader_workers)  # fmt: skip
         epoch = self.start // max(1, len(loader))
         batches = endless(loader, data if hasattr(data, "set_epoch") else None, epoch)
         bar = tqdm(range(self.start, s.steps), desc=self.desc, unit="step", disable=not progress,

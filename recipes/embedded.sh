@@ -132,8 +132,9 @@ for step in "$@"; do
                 --restored "$OUT/tts-data/restored" --out "$OUT/tts" $TTS_ARGS \
                 --vocoder "$RESTORER_DIR" --asr "$ASR_SPEC" --per-language "$TTS_SENTENCES" \
                 --mos dnsmos-fast ;;
-        ship-tts)  # the voice trained on the restored corpus into the package
-            ship "$OUT/tts/restored/model" "$SHIP/tts/weights/embedded" ;;
+        ship-tts)  # the voice trained on the restored corpus into the package (SHIPPED_TTS:
+            # recipes/tts.sh's natural-speech voice)
+            ship "${SHIPPED_TTS:-$OUT/tts/restored/model}" "$SHIP/tts/weights/embedded" ;;
         eval-data)  # the results' corpus: every embedded language (held-out ones too), same
             # seed, so the seen languages' test split is the one the models never trained on
             LANGS=$EVAL_LANGUAGES

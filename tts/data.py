@@ -93,6 +93,8 @@ class TTSDataset(Dataset):
                 self.items.append((utt, ids, language_ids[utt.language], speaker_ids[spk]))
         if not self.items:
             raise ValueError(f"{corpus.root}: no utterance left to train on ({dict(self.skipped)})")
+        self.frames = [int(u.duration * mel.sample_rate) // mel.hop_length + 1
+                       for u, *_ in self.items]  # fmt: skip
         self._cache: dict[int, np.ndarray] | None = {} if cache else None
 
     def __len__(self) -> int:

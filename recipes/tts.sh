@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The shipped TTS voice and the FLEURS-R TTS experiment, on natural speech (docs/tts.md).
+#
+#   bash recipes/tts.sh data train compare ship      # every step, in order
+#
+# data     the voice's corpus, clean: Piper's natural US English voice (PIPER_SENTENCES), the
+#          recorded Asterisk prompts in English and Spanish (recipes/real_speech.sh), festival's
+#          Catalan HTS voice (FESTIVAL_SENTENCES) and espeak-ng in ESPEAK_LANGUAGES for breadth
+#          (ESPEAK_SENTENCES each); then its degraded twin (the default chain, written at 16 kHz
+#          as FLEURS is) and the twin restored by the shipped restorer (RESTORER).
+# train    the same voice, budget and seed on the degraded and on the restored corpus, side by
+#          side, one core each, into OUT/compare/{original,restored}/model (TTS_STEPS in all, the
+#          learning-rate schedule's length; each resumes from its folder, so a stopped run goes
+#          on where it stopped when `train` runs again).
+# compare  both voices read the held-out sentences (test split), rendered by the shipped
+#          restorer's WaveFit; Whisper base CER, DNSMOS, durations against the recordings, the
+#          table, the plots and the listening page (OUT/compare/index.html).
+# ship     the voice trained on the restored corpus into the package (float16).
+#
+#   SMALL=1 OUT=/tmp/t bash recipes/tts.sh data train compare   # a few of everything
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+FLEURSR=${FLEURSR:-.venv/bin/fleursr}
+OUT=${OUT:-runs/tts}
+SEED=${SEED:-0}
+REAL=${REAL:-runs/real_speech/asterisk}
+RESTORER=${RESTORER:-embedded}
+PIPER_SENTENCES=${PIPER_SENTENCES:-2000}
+FESTIVAL_SENTENCES=${FESTIVAL_SENTENCES:-600}
+ESPEAK_SENTENCES=${ESPEAK_SENTENCES:-150}
+ESPEAK_LANGUAGES=${ESPEAK_LANGUAGES:-fr_fr de_de ru_ru hi_in}
+TTS_STEPS=${TTS_STEPS:-30000}
+TTS_ARGS=${TTS_ARGS:-"--config embedded --batch-size 16"}  # both arms, training and comparison
+TRAIN_ARGS=${TRAIN_ARGS:-"--warmup-steps 1000 --save-every 250"}
+PER_LANGUAGE=${PER_LANGUAGE:-20}  # held-out sentences per language in the comparison
+if [[ -n "${SMALL:-}" ]]; then
+    PIPER_SENTENCES=10; FESTIVAL_SENTENCES=10; ESPEAK_SENTENCES=10; ESPEAK_LANGUAGES=fr_fr
+    TTS_STEPS=2; TTS_ARGS="--config tiny --batch-size 2"; TRAIN_ARGS="--warmup-steps 1 --save-every 1"
+    PER_LANGUAGE=1; RESTORER=${RESTORER_SMALL:-embedded}
+fi
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+
+for step in "$@"; do
+    case "$step" in
+        data)
+            [ -f "$REAL/manifest.parquet" ] || bash recipes/real_speech.sh "$(dirname "$REAL")"
+            $FLEURSR corpus synth --engine piper --languages en_us \
+                --per-language "$PIPER_SENTENCES" --seed "$SEED" --out "$OUT/piper"
+            $FLEURSR corpus synth --engine festival --languages ca_es \
+                --per-language "$FESTIVAL_SENTENCES" --seed "$SEED" --out "$OUT/festival"
+            # shellcheck disable=SC2086
+            $FLEURSR corpus synth --engine espeak --languages $ESPEAK_LANGUAGES \
+                --per-language "$ESPEAK_SENTENCES" --seed "$SEED" --out "$OUT/espeak"
+            rm -rf "$OUT/clean" && cp -r "$OUT/piper" "$OUT/clean"
+            $PY - "$OUT/clean" "$REAL" "$OUT/festival" "$OUT/espeak" <<'PYEOF'
+import sys
+
+from fleursr.corpus.combine import add_utterances
+from fleursr.corpus.manifest import Corpus
+
+target = sys.argv[1]
+for source, folder in zip(sys.argv[2:], ("recorded", "festival", "espeak")):
+    corpus = Corpus(source)
+    added = add_utterances(target, corpus, [u for u in corpus if u.ok], folder=folder)
+    print(f"added {added} utterances of {source}")
+PYEOF
+            rm -rf "$OUT/degraded" "$OUT/restored"
+            $FLEURSR degrade "$OUT/clean" "$OUT/degraded" --seed "$SEED" --rate 16000
+            $FLEURSR restore-corpus "$OUT/degraded" "$OUT/restored" --model "$RESTORER"
+            $FLEURSR corpus info "$OUT/restored" ;;
+        train)
+            pids=()
+            for arm in original restored; do
+                data="$OUT/degraded"; [[ $arm == restored ]] && data="$OUT/restored"
+                # shellcheck disable=SC2086
+                $FLEURSR tts train --data "$data" --out "$OUT/compare/$arm/model" \
+                    --steps "$TTS_STEPS" --seed "$SEED" $TTS_ARGS $TRAIN_ARGS \
+                    >> "$OUT/train-$arm.log" 2>&1 &
+                pids+=($!)
+            done
+            for pid in "${pids[@]}"; do wait "$pid"; done ;;
+        compare)
+            # shellcheck disable=SC2086
+            $FLEURSR tts compare --original "$OUT/degraded" --restored "$OUT/restored" \
+                --out "$OUT/compare" --steps "$TTS_STEPS" --seed "$SEED" \
+                $TTS_ARGS --vocoder "$RESTORER" --per-language "$PER_LANGUAGE" ;;
+        ship)  # embedded.sh's ship step (float16 weights)
+            SHIPPED_TTS="$OUT/compare/restored/model" bash recipes/embedded.sh ship-tts ;;
+        *)
+            echo "unknown step: $step" >&2
+            exit 2 ;;
+    esac
+done
