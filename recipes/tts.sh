@@ -17,7 +17,8 @@
 #          table, the plots and the listening page (OUT/compare/index.html).
 # ship     the voice trained on the restored corpus into the package (float16).
 #
-#   SMALL=1 OUT=/tmp/t bash recipes/tts.sh data train compare   # a few of everything
+#   SMALL=1 OUT=/tmp/t bash recipes/tts.sh data train compare   # a few of everything (no
+#   restoration, Griffin-Lim: it checks the recipe runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -26,18 +27,19 @@ OUT=${OUT:-runs/tts}
 SEED=${SEED:-0}
 REAL=${REAL:-runs/real_speech/asterisk}
 RESTORER=${RESTORER:-embedded}
+VOCODER=${VOCODER:-$RESTORER}  # renders both voices: a restorer of the voices' mel, or griffin-lim
 PIPER_SENTENCES=${PIPER_SENTENCES:-2000}
 FESTIVAL_SENTENCES=${FESTIVAL_SENTENCES:-600}
 ESPEAK_SENTENCES=${ESPEAK_SENTENCES:-150}
 ESPEAK_LANGUAGES=${ESPEAK_LANGUAGES:-fr_fr de_de ru_ru hi_in}
-TTS_STEPS=${TTS_STEPS:-30000}
+TTS_STEPS=${TTS_STEPS:-12000}
 TTS_ARGS=${TTS_ARGS:-"--config embedded --batch-size 16"}  # both arms, training and comparison
 TRAIN_ARGS=${TRAIN_ARGS:-"--warmup-steps 1000 --save-every 250"}
 PER_LANGUAGE=${PER_LANGUAGE:-20}  # held-out sentences per language in the comparison
 if [[ -n "${SMALL:-}" ]]; then
     PIPER_SENTENCES=10; FESTIVAL_SENTENCES=10; ESPEAK_SENTENCES=10; ESPEAK_LANGUAGES=fr_fr
     TTS_STEPS=2; TTS_ARGS="--config tiny --batch-size 2"; TRAIN_ARGS="--warmup-steps 1 --save-every 1"
-    PER_LANGUAGE=1; RESTORER=${RESTORER_SMALL:-embedded}
+    PER_LANGUAGE=1; RESTORER=${SMALL_RESTORER:-identity}; VOCODER=griffin-lim
 fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 
@@ -84,7 +86,7 @@ PYEOF
             # shellcheck disable=SC2086
             $FLEURSR tts compare --original "$OUT/degraded" --restored "$OUT/restored" \
                 --out "$OUT/compare" --steps "$TTS_STEPS" --seed "$SEED" \
-                $TTS_ARGS --vocoder "$RESTORER" --per-language "$PER_LANGUAGE" ;;
+                $TTS_ARGS --vocoder "$VOCODER" --per-language "$PER_LANGUAGE" ;;
         ship)  # embedded.sh's ship step (float16 weights)
             SHIPPED_TTS="$OUT/compare/restored/model" bash recipes/embedded.sh ship-tts ;;
         *)
