@@ -243,7 +243,7 @@ class Restorer(nn.Module, Pretrained, SpeechRestorer):
                 continue
             first = index - len(group) + 1
             refs = [r for *_, r in group] if uses_ref else None
-            segments = self._run([w for _, w, _ in group], offset=first, references=refs)
+            segments = self._run_windows([w for _, w, _ in group], first, refs)
             for k, ((start, *_), seg) in enumerate(zip(group, segments)):
                 seg = seg.copy()
                 if first + k > 0:
@@ -257,6 +257,20 @@ class Restorer(nn.Module, Pretrained, SpeechRestorer):
                 return
             yield acc.take(int(round((s + step) * ratio)))  # where the next window starts
             index += 1
+
+    def _run_windows(
+        self, windows: list[np.ndarray], first: int, refs: list[np.ndarray] | None
+    ) -> list[np.ndarray]:
+        """:meth:`_run` of consecutive windows, the ``first``-th of the input onwards. A shorter
+        last window (the end of the input) runs on its own at its own length rather than padded
+        to a full window in the batch: a 21 s input costs 21 s of work, not 40. Its noise is
+        drawn from its own index, as every window's start is."""
+        if len(windows) < 2 or len(windows[-1]) == len(windows[0]):
+            return self._run(windows, offset=first, references=refs)
+        head = self._run(windows[:-1], offset=first, references=refs and refs[:-1])
+        tail = self._run(windows[-1:], offset=first + len(windows) - 1,
+                         references=refs and refs[-1:])  # fmt: skip
+        return head + tail
 
     def prepare(self, wave: np.ndarray, sr: int) -> np.ndarray:
         """As :meth:`SpeechRestorer.prepare`; with ``input_band_rate`` set, input sampled higher
