@@ -82,7 +82,17 @@ def has_training_state(directory: str | os.PathLike) -> bool:
     return (Path(directory) / STATE_NAME).exists()
 
 
+def _metadata(directory: str | os.PathLike) -> dict[str, Any]:
+    with safe_open(str(Path(directory) / STATE_NAME), framework="pt") as f:
+        return json.loads(f.metadata()["fleursr"])
+
+
 def training_extra(directory: str | os.PathLike) -> dict[str, Any]:
     """The ``extra`` dict saved with the training state (read without loading tensors)."""
-    with safe_open(str(Path(directory) / STATE_NAME), framework="pt") as f:
-        return json.loads(f.metadata()["fleursr"])["extra"]
+    return _metadata(directory)["extra"]
+
+
+def training_step(directory: str | os.PathLike) -> int | None:
+    """The steps done by the training state in ``directory`` (read without loading tensors);
+    None where there is none."""
+    return int(_metadata(directory)["step"]) if has_training_state(directory) else None

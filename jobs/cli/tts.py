@@ -43,7 +43,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     cfg = CompareConfig(original=args.original, restored=args.restored, out=args.out,
                         config=args.config, steps=args.steps, batch_size=args.batch_size,
                         seed=args.seed, device=args.device, vocoder=args.vocoder, asr=args.asr,
-                        mos=args.mos, per_language=args.per_language)  # fmt: skip
+                        mos=args.mos, per_language=args.per_language,
+                        train=args.train)  # fmt: skip
     summary = run_compare(cfg)
     print(to_markdown(summary["table"], summary["mos_metric"] or "MOS"))
     print(f"table, plots and audio: {args.out}")
@@ -105,4 +106,7 @@ def add_tts_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--asr", default="auto", help=ASR_HELP)
     p.add_argument("--mos", default="dnsmos", help="dnsmos, utmos, squim or none")
     p.add_argument("--per-language", type=int, default=20, help="held-out sentences a language")
+    p.add_argument("--no-train", dest="train", action="store_false",
+                   help="compare the voices in OUT as they stand (e.g. while their training goes "
+                   "on elsewhere); --steps is then ignored")  # fmt: skip
     p.set_defaults(handler=_cmd_compare)

@@ -2,7 +2,8 @@
 original? (FLEURS-R's TTS table, reproduced.)
 
 ``run_compare`` trains the same model with the same budget and seed on both corpora
-(``out/original/model``, ``out/restored/model``; each resumes), synthesizes the same held-out
+(``out/original/model``, ``out/restored/model``; each resumes; ``train=False`` takes them as
+they stand, e.g. while their training goes on elsewhere), synthesizes the same held-out
 sentences (the original corpus' ``test`` split, one per distinct sentence and language, at
 most ``per_language``) with the same vocoder and speaker, scores every synthesis with the same
 ASR (CER against the sentence) and MOS predictor, and writes ``results.csv`` (one row per
@@ -24,8 +25,9 @@ from fleursr.jobs.experiments.tts_listen import write_listening_page
 from fleursr.jobs.experiments.tts_report import SYSTEMS, write_report
 from fleursr.jobs.vocoders import load_synthesizer
 from fleursr.nn import resolve_device
+from fleursr.nn.checkpoint import training_step
 from fleursr.tts.data import read_rows, utterance_text
-from fleursr.tts.pretrained import TTS
+from fleursr.tts.pretrained import CONFIG_NAME, TTS
 from fleursr.tts.train import TTSTrainConfig, train_tts
 
 
@@ -49,6 +51,7 @@ class CompareConfig:
     mos: str = "dnsmos"
     per_language: int = 20
     split: str = "test"
+    train: bool = True
 
 
 def held_out(corpus: Corpus, split: str, per_language: int) -> list[dict[str, Any]]:
@@ -85,9 +88,15 @@ def run_compare(cfg: CompareConfig, progress: bool = True) -> dict[str, Any]:
     device = str(resolve_device(cfg.device))
     corpora = {"original": cfg.original, "restored": cfg.restored}
     for name in SYSTEMS:
-        train_tts(TTSTrainConfig(data=corpora[name], out=str(out / name / "model"),
-                                 config=cfg.config, steps=cfg.steps, batch_size=cfg.batch_size,
-                                 seed=cfg.seed, device=device), progress)  # fmt: skip
+        voice = out / name / "model"
+        if cfg.train:
+            train_tts(TTSTrainConfig(data=corpora[name], out=str(voice), config=cfg.config,
+                                     steps=cfg.steps, batch_size=cfg.batch_size, seed=cfg.seed,
+                                     device=device), progress)  # fmt: skip
+        elif not (voice / CONFIG_NAME).is_file():
+            raise FileNotFoundError(f"{voice}: no voice to compare (train it first, or compare "
+                                    "without --no-train)")  # fmt: skip
+    steps = {name: training_step(out / name / "model") for name in SYSTEMS}
     synths = {name: load_synthesizer(out / name / "model", cfg.vocoder, device)
               for name in SYSTEMS}  # fmt: skip
     voices = [s.voice for s in synths.values()]
@@ -128,7 +137,7 @@ def run_compare(cfg: CompareConfig, progress: bool = True) -> dict[str, Any]:
     import pandas as pd
 
     pd.DataFrame(rows).to_csv(out / "results.csv", index=False)
-    summary = {"config": asdict(cfg), "mos_metric": mos_name, "asr": cfg.asr,
+    summary = {"config": asdict(cfg), "mos_metric": mos_name, "asr": cfg.asr, "steps": steps,
                "vocoder": cfg.vocoder or "griffin-lim", "languages": sorted(known),
                "skipped_languages": skipped, "sentences": len(sentences),
                "unknown_characters": {name: s.voice.tokenizer.unknown_report()

@@ -76,6 +76,17 @@ def test_compare_end_to_end(tmp_path, capsys):
     assert {p.split("/")[0] for p in linked} == {"original", "restored", "recordings"}
     for text in results.reference:
         assert html.escape(text) in page
+    assert table["steps"] == {"original": 2, "restored": 2}
+
+    # --no-train compares the voices as they stand: a larger --steps trains nothing
+    args = ["tts", "compare", "--original", str(original), "--restored", str(restored),
+            "--config", "tiny", "--steps", "50", "--device", "cpu", "--asr", "none",
+            "--mos", "none", "--per-language", "1", "--no-train"]  # fmt: skip
+    assert main([*args, "--out", str(out)]) == 0
+    assert json.loads((out / "table.json").read_text())["steps"] == {"original": 2, "restored": 2}
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "empty")]) != 0
+    assert "no voice to compare" in capsys.readouterr().err
 
 
 def test_summary_pools_characters_not_rates():
