@@ -15,6 +15,7 @@
 # compare  both voices read the held-out sentences (test split), rendered by the shipped
 #          restorer's WaveFit; Whisper base CER, DNSMOS, durations against the recordings, the
 #          table, the plots and the listening page (OUT/compare/index.html).
+# look     compare as above, the voices as they stand (while `train` runs in another process).
 # ship     the voice trained on the restored corpus into the package (float16).
 #
 #   SMALL=1 OUT=/tmp/t bash recipes/tts.sh data train compare   # a few of everything (no
@@ -82,10 +83,11 @@ PYEOF
                 pids+=($!)
             done
             for pid in "${pids[@]}"; do wait "$pid"; done ;;
-        compare)
+        compare|look)  # look: the voices as they stand, while `train` goes on
+            no_train=(); [[ $step == look ]] && no_train=(--no-train)
             # shellcheck disable=SC2086
             $FLEURSR tts compare --original "$OUT/degraded" --restored "$OUT/restored" \
-                --out "$OUT/compare" --steps "$TTS_STEPS" --seed "$SEED" \
+                --out "$OUT/compare" --steps "$TTS_STEPS" --seed "$SEED" "${no_train[@]}" \
                 $TTS_ARGS --vocoder "$VOCODER" --per-language "$PER_LANGUAGE" ;;
         ship)  # embedded.sh's ship step (float16 weights)
             SHIPPED_TTS="$OUT/compare/restored/model" bash recipes/embedded.sh ship-tts ;;

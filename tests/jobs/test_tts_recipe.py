@@ -34,9 +34,9 @@ def test_smallest_tts_recipe_builds_trains_compares_and_ships(tmp_path):
     env = {**os.environ, "SMALL": "1", "OUT": str(out), "SHIP": str(ship), "REAL": str(real),
            "PY": sys.executable, "FLEURSR": str(Path(sys.executable).parent / "fleursr"),
            "FLEURSR_CACHE": str(tmp_path / "cache")}  # fmt: skip
-    done = subprocess.run(["bash", str(ROOT / "recipes" / "tts.sh"), "data", "train", "compare",
-                           "ship"], env=env, capture_output=True, text=True,
-                          timeout=900)  # fmt: skip
+    steps = ["data", "train", "look", "compare", "ship"]
+    done = subprocess.run(["bash", str(ROOT / "recipes" / "tts.sh"), *steps], env=env,
+                          capture_output=True, text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
 
     clean, restored = Corpus(out / "clean"), Corpus(out / "restored")
