@@ -22,7 +22,8 @@
 # shipped weights with INIT=restore/weights/embedded (weights only: optimizers and
 # discriminators start afresh). In progress, not shipped: stage 4, WaveFit on the band-limited
 # cleaner's mels over natural speech only (docs/engine.md, the command there; its log is
-# 4-finetune-c3_train_log.csv).
+# 4-finetune-c3_train_log.csv), stopped at step 2,000 of 3,000 (float16 weights in git history at
+# e7061dc).
 #
 # Training corpus ($DATA, default $OUT/data): Piper's natural US English voice (22.05 kHz: content to 11 kHz)
 # and the train split of the recorded Asterisk prompts (recipes/real_speech.sh; 16 kHz, English
