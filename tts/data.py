@@ -80,6 +80,7 @@ class TTSDataset(Dataset):
         self.mel = MelSpectrogram(mel)
         self.skipped: Counter[str] = Counter()
         self.items: list[tuple[Utterance, list[int], int, int]] = []
+        self.frames: list[int] = []  # mel frames per item, for batches of similar length
         for utt, spk in zip(rows, speaker_keys(rows)):
             ids = tokenizer.encode(utterance_text(utt))
             frames = int(utt.duration * mel.sample_rate) // mel.hop_length + 1
@@ -91,10 +92,9 @@ class TTSDataset(Dataset):
                 self.skipped["unknown language or speaker"] += 1
             else:
                 self.items.append((utt, ids, language_ids[utt.language], speaker_ids[spk]))
+                self.frames.append(frames)
         if not self.items:
             raise ValueError(f"{corpus.root}: no utterance left to train on ({dict(self.skipped)})")
-        self.frames = [int(u.duration * mel.sample_rate) // mel.hop_length + 1
-                       for u, *_ in self.items]  # fmt: skip
         self._cache: dict[int, np.ndarray] | None = {} if cache else None
 
     def __len__(self) -> int:
