@@ -11,12 +11,15 @@
 # train    the same voice, budget and seed on the degraded and on the restored corpus, side by
 #          side, one core each, into OUT/compare/{original,restored}/model (TTS_STEPS in all, the
 #          learning-rate schedule's length; each resumes from its folder, so a stopped run goes
-#          on where it stopped when `train` runs again).
+#          on where it stopped when `train` runs again). A finished voice is calibrated: each
+#          language's speaking time set to its training recordings' (`fleursr tts calibrate`).
 # compare  both voices read the held-out sentences (test split), rendered by the shipped
 #          restorer's WaveFit; Whisper base CER, DNSMOS, durations against the recordings, the
 #          table, the plots and the listening page (OUT/compare/index.html).
-# look     compare as above, the voices as they stand (while `train` runs in another process).
-# ship     the voice trained on the restored corpus into the package (float16).
+# look     compare as above, the voices as they stand (while `train` runs in another process),
+#          calibrated first.
+# ship     the voice trained on the restored corpus into the package (float16), calibrated
+#          first (for a voice stopped before TTS_STEPS).
 #
 #   SMALL=1 OUT=/tmp/t bash recipes/tts.sh data train compare   # a few of everything (no
 #   restoration, Griffin-Lim: it checks the recipe runs)
@@ -43,6 +46,13 @@ if [[ -n "${SMALL:-}" ]]; then
     PER_LANGUAGE=1; RESTORER=${SMALL_RESTORER:-identity}; VOCODER=griffin-lim
 fi
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+
+calibrate() {  # each voice's speaking time set to its corpus' (`tts train` does it at its end)
+    for arm in original restored; do
+        data="$OUT/degraded"; [[ $arm == restored ]] && data="$OUT/restored"
+        $FLEURSR tts calibrate --model "$OUT/compare/$arm/model" --data "$data"
+    done
+}
 
 for step in "$@"; do
     case "$step" in
@@ -85,11 +95,13 @@ PYEOF
             for pid in "${pids[@]}"; do wait "$pid"; done ;;
         compare|look)  # look: the voices as they stand, while `train` goes on
             no_train=(); [[ $step == look ]] && no_train=(--no-train)
+            [[ $step == look ]] && calibrate
             # shellcheck disable=SC2086
             $FLEURSR tts compare --original "$OUT/degraded" --restored "$OUT/restored" \
                 --out "$OUT/compare" --steps "$TTS_STEPS" --seed "$SEED" "${no_train[@]}" \
                 $TTS_ARGS --vocoder "$VOCODER" --per-language "$PER_LANGUAGE" ;;
-        ship)  # embedded.sh's ship step (float16 weights)
+        ship)  # embedded.sh's ship step (float16 weights), calibrated where stopped early
+            calibrate
             SHIPPED_TTS="$OUT/compare/restored/model" bash recipes/embedded.sh ship-tts ;;
         *)
             echo "unknown step: $step" >&2

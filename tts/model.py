@@ -170,17 +170,19 @@ class TTSModel(nn.Module):
         return {**losses, "mel_pred": pred, "durations": durations}
 
     def predict_durations(
-        self, log_dur: torch.Tensor, mask: torch.Tensor, length_scale: float = 1.0
+        self, log_dur: torch.Tensor, mask: torch.Tensor, length_scale: float | torch.Tensor = 1.0
     ) -> torch.Tensor:
         """Predicted ``log(1 + frames)`` -> whole frames ``(batch, tokens)``, at least 1 per
-        valid token, scaled by ``length_scale`` (> 1 speaks slower)."""
+        valid token, scaled by ``length_scale`` (> 1 speaks slower; a number, or one per row)."""
+        if isinstance(length_scale, torch.Tensor):
+            length_scale = length_scale.to(log_dur.device, torch.float32).reshape(-1, 1)
         frames = torch.round(torch.expm1(log_dur.float()).clamp_min(0) * length_scale)
         return frames.clamp_min(1).long() * mask.long()
 
     @torch.no_grad()
     def synthesize(
         self, tokens: torch.Tensor, token_lengths: torch.Tensor, languages: torch.Tensor,
-        speakers: torch.Tensor, length_scale: float = 1.0,
+        speakers: torch.Tensor, length_scale: float | torch.Tensor = 1.0,
     ) -> tuple[torch.Tensor, torch.Tensor]:  # fmt: skip
         """Tokens ``(batch, tokens)`` -> log-mel ``(batch, frames, n_mels)`` (the vocoder's
         units, zero past each row's length) and frame lengths ``(batch,)``."""

@@ -1,7 +1,8 @@
 """A trained voice: the acoustic model with its tokenizer, languages and speakers.
 
 A checkpoint is a directory with ``config.json`` (model settings, vocabulary, languages,
-speakers and each speaker's language) and ``model.safetensors``, written and read by the
+speakers and each speaker's language, and each language's duration calibration) and
+``model.safetensors``, written and read by the
 project's one checkpoint mechanism (``fleursr.nn.pretrained.Pretrained``). This module is all
 inference needs; it does
 not import the training code.
@@ -35,6 +36,8 @@ class TTS(Pretrained):
         config: model settings.
         vocab: the tokenizer's vocabulary (``[<pad>, <unk>, *chars]``).
         speakers: speaker id -> FLEURS language code, for every training speaker.
+        duration_scale: FLEURS language code -> the factor its predicted durations are
+            multiplied by (``fleursr.tts.train.calibrate_durations``; 1 where absent).
     """
 
     checkpoint_format = "fleursr-tts"
@@ -44,9 +47,10 @@ class TTS(Pretrained):
 
     def __init__(
         self, config: TTSConfig, vocab: Sequence[str], speakers: dict[str, str],
-        device: str | torch.device = "cpu",
+        device: str | torch.device = "cpu", duration_scale: dict[str, float] | None = None,
     ) -> None:  # fmt: skip
         self.config = config
+        self.duration_scale = dict(sorted((duration_scale or {}).items()))
         self.tokenizer = GraphemeTokenizer(vocab)
         self.speakers = dict(sorted(speakers.items()))
         self.languages = sorted(set(self.speakers.values()))
@@ -102,9 +106,12 @@ class TTS(Pretrained):
         self, texts: Sequence[str], languages: Sequence[str], speakers: Sequence[str | None],
         length_scale: float = 1.0,
     ) -> list[np.ndarray]:  # fmt: skip
-        """One log-mel ``(frames, n_mels)`` float32 per text (batched, padding cut off)."""
+        """One log-mel ``(frames, n_mels)`` float32 per text (batched, padding cut off), at
+        ``length_scale`` times each language's calibrated speaking time."""
         tokens, lengths, langs, spks = self.batch_inputs(texts, languages, speakers)
-        mels, frames = self.model.synthesize(tokens, lengths, langs, spks, length_scale)
+        scales = torch.tensor([length_scale * self.duration_scale.get(get_language(lang).code, 1.0)
+                               for lang in languages])  # fmt: skip
+        mels, frames = self.model.synthesize(tokens, lengths, langs, spks, scales)
         mels = mels.cpu().numpy()
         return [mels[i, : int(n)] for i, n in enumerate(frames.cpu())]
 
@@ -115,14 +122,15 @@ class TTS(Pretrained):
 
     def pretrained_config(self) -> dict[str, Any]:
         return {"model": self.config.to_dict(), "vocab": self.tokenizer.vocab,
-                "speakers": self.speakers}  # fmt: skip
+                "speakers": self.speakers, "duration_scale": self.duration_scale}  # fmt: skip
 
     @classmethod
     def from_pretrained_config(cls, config: dict[str, Any]) -> TTS:
         missing = [k for k in ("model", "vocab", "speakers") if k not in config]
         if missing:
             raise ValueError(f"TTS checkpoint config lacks {missing}")
-        return cls(TTSConfig.from_dict(config["model"]), config["vocab"], config["speakers"])
+        return cls(TTSConfig.from_dict(config["model"]), config["vocab"], config["speakers"],
+                   duration_scale=config.get("duration_scale"))  # fmt: skip
 
 
 def resolve_voice(spec: str | os.PathLike) -> Path:

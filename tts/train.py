@@ -7,6 +7,11 @@ autocast on CUDA. ``out`` receives a complete voice (``config.json`` + ``model.s
 and the training state (``fleursr.nn.checkpoint``) every ``save_every`` steps and at the end; a
 run finding a training state in ``out`` resumes from it. ``train_log.csv`` gets ``step,
 seconds, lr, loss, mel, prior, duration, total``.
+
+The finished voice is calibrated (:func:`calibrate_durations`): a duration predictor fitted in
+log frames speaks short (the mean of a log is below the log of the mean), so each language's
+predicted speaking time on train-split sentences is set against the recordings', and the
+voice multiplies its durations by the ratio.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from fleursr.corpus.manifest import Corpus
@@ -66,6 +72,44 @@ def build_voice(cfg: TTSTrainConfig, corpus: Corpus, device: torch.device) -> TT
     tokenizer = GraphemeTokenizer.from_texts(utterance_text(u) for u in rows)
     speakers = {key: u.language for key, u in zip(speaker_keys(rows), rows)}
     return TTS(tts_config(cfg.config), tokenizer.vocab, speakers, device)
+
+
+def calibrate_durations(
+    voice: TTS, corpus: Corpus, split: str = "train", per_language: int = 50, seed: int = 0,
+    batch_size: int = 16, max_seconds: float = 15.0,
+) -> dict[str, float]:  # fmt: skip
+    """Each language's ratio of the recordings' frames to the voice's predicted frames (at
+    scale 1) over up to ``per_language`` utterances of ``split`` no longer than
+    ``max_seconds`` (a seeded pick), the speakers their own; sets ``voice.duration_scale`` to
+    it and returns it. Languages or speakers the voice does not know are passed over."""
+    mel = voice.mel_config
+    rows = read_rows(corpus, split)
+    by_language: dict[str, list[tuple[str, str, int]]] = {}
+    for u, key in zip(rows, speaker_keys(rows)):
+        if u.language in voice.languages and key in voice.speakers and u.duration <= max_seconds:
+            frames = int(u.duration * mel.sample_rate) // mel.hop_length + 1
+            by_language.setdefault(u.language, []).append((utterance_text(u), key, frames))
+    if not by_language:
+        raise ValueError(f"{corpus.root}: no {split!r} utterance in a language and speaker of "
+                         "the voice to calibrate its durations on")  # fmt: skip
+    rng = np.random.default_rng(seed)
+    scales = {}
+    model = voice.model.eval()
+    for language, items in sorted(by_language.items()):
+        picked = [items[i] for i in sorted(rng.permutation(len(items))[:per_language])]
+        predicted = recorded = 0
+        for k in range(0, len(picked), batch_size):
+            chunk = picked[k : k + batch_size]
+            tokens, lengths, langs, spks = voice.batch_inputs(
+                [t for t, _, _ in chunk], [language] * len(chunk), [s for _, s, _ in chunk]
+            )
+            with torch.no_grad():
+                _, _, log_dur, mask = model.encode(tokens, lengths, langs, spks)
+            predicted += int(model.predict_durations(log_dur, mask).sum())
+            recorded += sum(f for _, _, f in chunk)
+        scales[language] = round(recorded / predicted, 4)
+    voice.duration_scale = scales
+    return scales
 
 
 class TTSTrainer(Trainer):
@@ -123,10 +167,12 @@ class TTSTrainer(Trainer):
         return f"{self.out}: holds a {found!r} training state, not a TTS run"
 
     def finish(self) -> None:
-        """A voice for a run that had nothing left to do; the report of what was left out."""
+        """The calibrated voice (:func:`calibrate_durations`); the report of what was left
+        out."""
         voice, out = self.model, self.out
-        if self.start >= self.config.steps and not (out / "model.safetensors").exists():
-            voice.save_pretrained(out)
+        cfg = self.config
+        calibrate_durations(voice, Corpus(cfg.data), seed=cfg.seed, max_seconds=cfg.max_seconds)
+        voice.save_pretrained(out)
         if self.data.skipped or voice.tokenizer.unknown:
             (out / "data_report.txt").write_text(
                 f"left out: {dict(self.data.skipped)}\n{voice.tokenizer.unknown_report()}\n",

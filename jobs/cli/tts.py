@@ -1,4 +1,5 @@
-"""``fleursr tts ...`` subcommands: train, say, compare. Thin handlers over :mod:`tts`."""
+"""``fleursr tts ...`` subcommands: train, calibrate, say, compare. Thin handlers over
+:mod:`tts`."""
 
 from __future__ import annotations
 
@@ -16,6 +17,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
                          log_every=args.log_every, warmup_steps=args.warmup_steps)  # fmt: skip
     out = train_tts(cfg)
     print(f"voice trained for {args.steps} steps: {out.resolve()} (log: {out / 'train_log.csv'})")
+    return 0
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from fleursr.corpus.manifest import Corpus
+    from fleursr.tts.pretrained import TTS, resolve_voice
+    from fleursr.tts.train import calibrate_durations
+
+    voice_dir = resolve_voice(args.model)
+    voice = TTS.from_pretrained(voice_dir)
+    before = dict(voice.duration_scale)
+    scales = calibrate_durations(voice, Corpus(args.data), args.split, args.per_language)
+    for language, scale in scales.items():
+        print(f"{language}: durations x {scale:.3f} (was {before.get(language, 1.0):.3f})")
+    out = args.out or voice_dir
+    voice.save_pretrained(out)
+    print(f"calibrated voice: {out}")
     return 0
 
 
@@ -74,6 +92,16 @@ def add_tts_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-every", type=int, default=1000)
     p.add_argument("--log-every", type=int, default=50)
     p.set_defaults(handler=_cmd_train)
+
+    p = tsub.add_parser("calibrate", help="set each language's speaking time to a corpus' "
+                        "(done at the end of `tts train`; for a voice stopped early)")  # fmt: skip
+    p.add_argument("--model", required=True, help="voice directory")
+    p.add_argument("--data", required=True, help="the corpus it was trained on")
+    p.add_argument("--split", default="train")
+    p.add_argument("--per-language", type=int, default=50, help="utterances a language")
+    p.add_argument("--out", default=None, help="write the calibrated voice here (default: "
+                   "in place)")  # fmt: skip
+    p.set_defaults(handler=_cmd_calibrate)
 
     p = tsub.add_parser("say", help="synthesize a sentence, or every line of a text file")
     p.add_argument(

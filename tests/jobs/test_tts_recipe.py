@@ -52,6 +52,7 @@ def test_smallest_tts_recipe_builds_trains_compares_and_ships(tmp_path):
     assert (out / "compare" / "index.html").is_file()
     voice = TTS.from_pretrained(ship / "tts" / "weights" / "embedded")
     assert set(voice.languages) <= languages and "en_us" in voice.languages
+    assert set(voice.duration_scale) == set(voice.languages)  # calibrated to its corpus
 
     bad = subprocess.run(["bash", str(ROOT / "recipes" / "tts.sh"), "nonsense"], env=env,
                          capture_output=True, text=True)  # fmt: skip

@@ -110,6 +110,8 @@ def test_durations_to_path_and_length_scale():
     mask = torch.ones(1, 3, dtype=torch.bool)
     assert model.predict_durations(log_dur, mask).tolist() == [[3, 1, 5]]
     assert model.predict_durations(log_dur, mask, 2.0).tolist() == [[6, 1, 10]]
+    two = model.predict_durations(log_dur.repeat(2, 1), mask.repeat(2, 1), torch.tensor([1.0, 2.0]))
+    assert two.tolist() == [[3, 1, 5], [6, 1, 10]]  # a scale per row (a language's calibration)
 
 
 def test_synthesized_duration_grows_with_text_length(trained_voice):

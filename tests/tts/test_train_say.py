@@ -8,10 +8,14 @@ import pytest
 import soundfile as sf
 import torch
 
+from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.testing import make_corpus
 from fleursr.jobs.cli.main import main
 from fleursr.restore.config import restorer_config
 from fleursr.restore.model import Restorer
-from fleursr.tts.train import TTSTrainConfig, train_tts
+from fleursr.tts.data import read_rows, speaker_keys, utterance_text
+from fleursr.tts.pretrained import TTS
+from fleursr.tts.train import TTSTrainConfig, calibrate_durations, train_tts
 from fleursr.tts.vocoder import VocoderMismatchError
 
 
@@ -86,3 +90,41 @@ def test_say_errors_are_clear(trained_voice, tmp_path):
         synth.say(["Bonjour"], "de_de")
     wave = synth.say(["Ünknown ✓ characters"], "en_us")[0]  # unknown characters never crash
     assert len(wave) > 0 and synth.voice.tokenizer.unknown["✓"] == 1
+
+
+def _spoken_vs_recorded(voice_dir, corpus_dir, language):
+    """The voice's synthesized frames over the recordings' frames, summed over ``language``'s
+    train sentences, each in its own speaker's voice."""
+    voice = TTS.from_pretrained(voice_dir)
+    rows = read_rows(Corpus(corpus_dir), "train")
+    picked = [(u, k) for u, k in zip(rows, speaker_keys(rows)) if u.language == language]
+    mels = voice.text_to_mel([utterance_text(u) for u, _ in picked], [language] * len(picked),
+                             [k for _, k in picked])  # fmt: skip
+    mc = voice.mel_config
+    recorded = sum(int(u.duration * mc.sample_rate) // mc.hop_length + 1 for u, _ in picked)
+    return sum(len(m) for m in mels) / recorded
+
+
+def test_a_trained_voice_speaks_as_long_as_its_recordings(trained_voice, tiny_corpus, tmp_path,
+                                                          capsys):  # fmt: skip
+    voice = TTS.from_pretrained(trained_voice)
+    assert set(voice.duration_scale) == {"en_us", "fr_fr"}
+    for language in ("en_us", "fr_fr"):
+        spoken = _spoken_vs_recorded(trained_voice, tiny_corpus, language)
+        assert spoken == pytest.approx(1, abs=0.05)
+    # without its calibration the same weights speak at another length; `tts calibrate` (for a
+    # voice stopped before the end of its training) finds the same factors again
+    voice.duration_scale = {}
+    voice.save_pretrained(tmp_path / "raw")
+    off = _spoken_vs_recorded(tmp_path / "raw", tiny_corpus, "en_us")
+    assert abs(off - 1) > 0.1
+    assert main(["tts", "calibrate", "--model", str(tmp_path / "raw"), "--data", str(tiny_corpus),
+                 "--out", str(tmp_path / "again")]) == 0  # fmt: skip
+    assert "en_us: durations x" in capsys.readouterr().out
+    assert (
+        TTS.from_pretrained(tmp_path / "again").duration_scale
+        == TTS.from_pretrained(trained_voice).duration_scale
+    )
+    german = Corpus(make_corpus(tmp_path / "de", languages=("de_de",), per_language=4))
+    with pytest.raises(ValueError, match="de: no 'train' utterance in a language and speaker"):
+        calibrate_durations(voice, german)
