@@ -38,6 +38,9 @@ class TTS(Pretrained):
         speakers: speaker id -> FLEURS language code, for every training speaker.
         duration_scale: FLEURS language code -> the factor its predicted durations are
             multiplied by (``fleursr.tts.train.calibrate_durations``; 1 where absent).
+        default_speakers: FLEURS language code -> the speaker a request without one gets (the
+            one with the most training speech, ``fleursr.tts.train.calibrate_durations``; the
+            language's first speaker by id where absent).
     """
 
     checkpoint_format = "fleursr-tts"
@@ -48,9 +51,11 @@ class TTS(Pretrained):
     def __init__(
         self, config: TTSConfig, vocab: Sequence[str], speakers: dict[str, str],
         device: str | torch.device = "cpu", duration_scale: dict[str, float] | None = None,
+        default_speakers: dict[str, str] | None = None,
     ) -> None:  # fmt: skip
         self.config = config
         self.duration_scale = dict(sorted((duration_scale or {}).items()))
+        self.default_speakers = dict(sorted((default_speakers or {}).items()))
         self.tokenizer = GraphemeTokenizer(vocab)
         self.speakers = dict(sorted(speakers.items()))
         self.languages = sorted(set(self.speakers.values()))
@@ -74,8 +79,11 @@ class TTS(Pretrained):
         return self._lang_ids[code]
 
     def speaker_id(self, speaker: str | None, language: str) -> int:
-        """The speaker's index; ``None`` picks the first speaker (by id) of ``language``."""
+        """The speaker's index; ``None`` picks the language's default speaker, else its first
+        (by id)."""
         code = get_language(language).code
+        if speaker is None and code in self.default_speakers:
+            speaker = self.default_speakers[code]
         if speaker is None:
             own = [s for s, lang in self.speakers.items() if lang == code]
             if not own:
@@ -122,7 +130,8 @@ class TTS(Pretrained):
 
     def pretrained_config(self) -> dict[str, Any]:
         return {"model": self.config.to_dict(), "vocab": self.tokenizer.vocab,
-                "speakers": self.speakers, "duration_scale": self.duration_scale}  # fmt: skip
+                "speakers": self.speakers, "duration_scale": self.duration_scale,
+                "default_speakers": self.default_speakers}  # fmt: skip
 
     @classmethod
     def from_pretrained_config(cls, config: dict[str, Any]) -> TTS:
@@ -130,7 +139,8 @@ class TTS(Pretrained):
         if missing:
             raise ValueError(f"TTS checkpoint config lacks {missing}")
         return cls(TTSConfig.from_dict(config["model"]), config["vocab"], config["speakers"],
-                   duration_scale=config.get("duration_scale"))  # fmt: skip
+                   duration_scale=config.get("duration_scale"),
+                   default_speakers=config.get("default_speakers"))  # fmt: skip
 
 
 def resolve_voice(spec: str | os.PathLike) -> Path:

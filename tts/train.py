@@ -16,6 +16,7 @@ voice multiplies its durations by the ratio.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,7 +82,10 @@ def calibrate_durations(
     """Each language's ratio of the recordings' frames to the voice's predicted frames (at
     scale 1) over up to ``per_language`` utterances of ``split`` no longer than
     ``max_seconds`` (a seeded pick), the speakers their own; sets ``voice.duration_scale`` to
-    it and returns it. Languages or speakers the voice does not know are passed over."""
+    it and returns it. Languages or speakers the voice does not know are passed over.
+
+    Each language's default speaker (``voice.default_speakers``) is set too: the one with the
+    most utterances in ``split``, the best-trained voice of the language."""
     mel = voice.mel_config
     rows = read_rows(corpus, split)
     by_language: dict[str, list[tuple[str, str, int]]] = {}
@@ -92,6 +96,10 @@ def calibrate_durations(
     if not by_language:
         raise ValueError(f"{corpus.root}: no {split!r} utterance in a language and speaker of "
                          "the voice to calibrate its durations on")  # fmt: skip
+    voice.default_speakers = {
+        language: Counter(key for _, key, _ in items).most_common(1)[0][0]
+        for language, items in sorted(by_language.items())
+    }
     rng = np.random.default_rng(seed)
     scales = {}
     model = voice.model.eval()

@@ -30,7 +30,8 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     before = dict(voice.duration_scale)
     scales = calibrate_durations(voice, Corpus(args.data), args.split, args.per_language)
     for language, scale in scales.items():
-        print(f"{language}: durations x {scale:.3f} (was {before.get(language, 1.0):.3f})")
+        print(f"{language}: durations x {scale:.3f} (was {before.get(language, 1.0):.3f}), "
+              f"default speaker {voice.default_speakers[language]}")  # fmt: skip
     out = args.out or voice_dir
     voice.save_pretrained(out)
     print(f"calibrated voice: {out}")
@@ -93,8 +94,9 @@ def add_tts_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--log-every", type=int, default=50)
     p.set_defaults(handler=_cmd_train)
 
-    p = tsub.add_parser("calibrate", help="set each language's speaking time to a corpus' "
-                        "(done at the end of `tts train`; for a voice stopped early)")  # fmt: skip
+    p = tsub.add_parser("calibrate", help="set each language's speaking time to a corpus', and "
+                        "its default speaker (done at the end of `tts train`; for a voice "
+                        "stopped early)")  # fmt: skip
     p.add_argument("--model", required=True, help="voice directory")
     p.add_argument("--data", required=True, help="the corpus it was trained on")
     p.add_argument("--split", default="train")
@@ -117,7 +119,8 @@ def add_tts_commands(sub: argparse._SubParsersAction) -> None:
         "shipped WaveFit where it renders the voice's mel, else griffin-lim",
     )
     p.add_argument("--language", required=True, help="FLEURS code, e.g. fr_fr")
-    p.add_argument("--speaker", default=None, help="speaker id (default: the language's first)")
+    p.add_argument("--speaker", default=None, help="speaker id (default: the language's "
+                   "speaker with the most training speech)")  # fmt: skip
     p.add_argument("--text", help="the sentence to say")
     p.add_argument("--text-file", help="UTF-8 file, one sentence a line (--out is then a folder)")
     p.add_argument("--out", required=True, help="output audio file, or folder with --text-file")

@@ -2,13 +2,15 @@
 restoration checkpoint (random tiny weights) and with Griffin-Lim; resume; mismatch errors."""
 
 import csv
+import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import soundfile as sf
 import torch
 
-from fleursr.corpus.manifest import Corpus
+from fleursr.corpus.manifest import Corpus, write_manifest
 from fleursr.corpus.testing import make_corpus
 from fleursr.jobs.cli.main import main
 from fleursr.restore.config import restorer_config
@@ -128,3 +130,18 @@ def test_a_trained_voice_speaks_as_long_as_its_recordings(trained_voice, tiny_co
     german = Corpus(make_corpus(tmp_path / "de", languages=("de_de",), per_language=4))
     with pytest.raises(ValueError, match="de: no 'train' utterance in a language and speaker"):
         calibrate_durations(voice, german)
+
+
+@pytest.mark.parametrize("favoured", ["en_us_s0", "en_us_s1"])
+def test_a_language_s_default_speaker_is_its_best_trained_one(trained_voice, tiny_corpus,
+                                                              tmp_path, favoured):  # fmt: skip
+    corpus = tmp_path / "corpus"
+    shutil.copytree(tiny_corpus, corpus)
+    more = [replace(u, split="train") if u.speaker_id == favoured else u for u in Corpus(corpus)]
+    write_manifest(corpus, more)
+    voice = TTS.from_pretrained(trained_voice)
+    calibrate_durations(voice, Corpus(corpus))
+    assert voice.default_speakers == {"en_us": favoured, "fr_fr": voice.default_speakers["fr_fr"]}
+    assert voice.speaker_id(None, "en_us") == voice.speaker_id(favoured, "en_us")
+    voice.save_pretrained(tmp_path / "v")
+    assert TTS.from_pretrained(tmp_path / "v").default_speakers["en_us"] == favoured
