@@ -45,7 +45,7 @@ class Synthesizer:
         batch_size: int = 8,
     ) -> list[np.ndarray]:  # fmt: skip
         """One float32 wave per text, at :attr:`sample_rate`. ``language`` and ``speaker`` are
-        one value for all texts or one per text (speaker ``None``: the language's first)."""
+        one value for all texts or one per text (speaker ``None``: the language's default)."""
         n = len(texts)
         langs = [language] * n if isinstance(language, str) else list(language)
         spks = [speaker] * n if speaker is None or isinstance(speaker, str) else list(speaker)

@@ -75,7 +75,7 @@ def held_out(corpus: Corpus, split: str, per_language: int) -> list[dict[str, An
 
 def _shared_speaker(voices: list[TTS], speaker: str, language: str) -> str | None:
     """The test sentence's speaker where every voice knows it (under either key form), else
-    ``None``: each voice's first speaker of the language."""
+    ``None``: each voice's default speaker of the language."""
     for key in (speaker, f"{language}:{speaker}"):
         if all(key in v.speakers for v in voices):
             return key
