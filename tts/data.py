@@ -31,6 +31,11 @@ def utterance_text(utt: Utterance) -> str:
     return normalize_graphemes(utt.raw_transcription or utt.transcription)
 
 
+def mel_frames(utt: Utterance, mel: MelConfig) -> int:
+    """The log-mel frames of ``utt``'s recording at ``mel``'s rate and hop."""
+    return int(utt.duration * mel.sample_rate) // mel.hop_length + 1
+
+
 def speaker_keys(rows: Sequence[Utterance]) -> list[str]:
     """One speaker key per row: ``speaker_id`` (``language_gender`` when empty), prefixed with
     ``language:`` where the same id occurs in several languages."""
@@ -83,7 +88,7 @@ class TTSDataset(Dataset):
         self.frames: list[int] = []  # mel frames per item, for batches of similar length
         for utt, spk in zip(rows, speaker_keys(rows)):
             ids = tokenizer.encode(utterance_text(utt))
-            frames = int(utt.duration * mel.sample_rate) // mel.hop_length + 1
+            frames = mel_frames(utt, mel)
             if utt.duration > max_seconds:
                 self.skipped["too long"] += 1
             elif frames < len(ids):

@@ -27,7 +27,7 @@ import torch
 from fleursr.corpus.manifest import Corpus
 from fleursr.nn.trainer import Trainer, TrainerSettings, warmup_cosine
 from fleursr.tts.config import tts_config
-from fleursr.tts.data import TTSDataset, read_rows, speaker_keys, utterance_text
+from fleursr.tts.data import TTSDataset, mel_frames, read_rows, speaker_keys, utterance_text
 from fleursr.tts.data import collate as collate_batch
 from fleursr.tts.pretrained import CONFIG_NAME, TTS
 from fleursr.tts.tokenizer import GraphemeTokenizer
@@ -91,8 +91,9 @@ def calibrate_durations(
     by_language: dict[str, list[tuple[str, str, int]]] = {}
     for u, key in zip(rows, speaker_keys(rows)):
         if u.language in voice.languages and key in voice.speakers and u.duration <= max_seconds:
-            frames = int(u.duration * mel.sample_rate) // mel.hop_length + 1
-            by_language.setdefault(u.language, []).append((utterance_text(u), key, frames))
+            by_language.setdefault(u.language, []).append(
+                (utterance_text(u), key, mel_frames(u, mel))
+            )
     if not by_language:
         raise ValueError(f"{corpus.root}: no {split!r} utterance in a language and speaker of "
                          "the voice to calibrate its durations on")  # fmt: skip
