@@ -73,6 +73,18 @@ def test_same_seed_same_voice(tiny_corpus, tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_a_sentence_sounds_the_same_whatever_is_said_with_it(trained_voice, tiny_vocoder):
+    """The WaveFit start is drawn per sentence: batching cannot change what a listener hears."""
+    from fleursr.jobs.vocoders import load_synthesizer
+
+    synth = load_synthesizer(trained_voice, str(tiny_vocoder))
+    texts = ["Sentence number 3.", "Sentence number 22, and more!", "Sentence number 1."]
+    together = synth.say(texts, "en_us")
+    alone = synth.say([texts[1]], "en_us")[0]
+    assert len(alone) == len(together[1]) and np.abs(alone).max() > 0
+    np.testing.assert_allclose(alone, together[1], atol=1e-4 * np.abs(alone).max())
+
+
 def test_vocoder_with_another_mel_is_refused(trained_voice, tmp_path):
     from fleursr.jobs.vocoders import load_synthesizer
 
