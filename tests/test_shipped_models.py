@@ -151,9 +151,9 @@ def test_shipped_voice_speaks_through_the_shipped_wavefit(tmp_path):
 def test_shipped_voice_reads_held_out_english_sentences():
     """The shipped voice (``recipes/tts.sh``), rendered by the shipped WaveFit, reads English
     sentences it never trained on (the test split of its Piper sentences) in its default English
-    speaker. Measured (step 10,750): CER 0.26, DNSMOS OVRL 2.44, 17.6 characters a second (the
-    recordings of the held-out English sentences: 18.0); the bounds leave a margin above and
-    below."""
+    speaker. Measured (step 12,000, 64 Griffin-Lim iterations to start WaveFit): CER 0.23, DNSMOS
+    OVRL 2.49, 17.6 characters a second (the recordings of the held-out English sentences: 18.0);
+    the bounds leave a margin above and below."""
     pytest.importorskip("faster_whisper", reason="faster-whisper not installed (fleursr[whisper])")
     from fleursr.jobs.vocoders import load_synthesizer
     from fleursr.quality.asr import load_asr
@@ -169,8 +169,8 @@ def test_shipped_voice_reads_held_out_english_sentences():
     sr = synth.sample_rate
     hyps = load_asr("faster-whisper", "cpu").transcribe(waves, ["en_us"] * len(texts), sr=sr)
     errors = cer_by_language([("en_us", t, h) for t, h in zip(texts, hyps)])["en_us"]
-    assert errors <= 0.4, list(zip(texts, hyps))
+    assert errors <= 0.35, list(zip(texts, hyps))
     ovrl = np.mean([s["dnsmos_ovrl"] for s in build_mos("dnsmos").predict(waves, sr=sr)])
-    assert ovrl >= 2.2
+    assert ovrl >= 2.3
     rate = sum(len(t) for t in texts) / sum(len(w) / sr for w in waves)
     assert 0.85 * 18.0 < rate < 1.15 * 18.0
