@@ -182,7 +182,7 @@ def test_whisper_base_transcribes_piper_english(tmp_path, monkeypatch):
         "Please enter your account number followed by the pound key.",
         "It is easy to tell the depth of a well.",
     ]
-    spoken = [speak(s) for s in sentences]
+    spoken = [speak(s, seed=i) for i, s in enumerate(sentences)]
     monkeypatch.setenv("FLEURSR_CACHE", str(tmp_path))  # assembled here, not in the user's cache
     asr = load_asr("faster-whisper", "cpu")
     assert asr.name == "faster-whisper:whisper-base"

@@ -70,6 +70,17 @@ def test_piper_speaks_at_its_native_rate():
 
 
 @needs_piper
+def test_piper_with_a_seed_says_a_text_the_same_whatever_came_before():
+    text = "Four hours of steady work faced us."
+    first, _ = piper.speak(text, seed=3)
+    piper.speak("Something else in between.")
+    again, _ = piper.speak(text, seed=3)
+    other, _ = piper.speak(text, seed=4)
+    np.testing.assert_array_equal(first, again)
+    assert len(other) != len(first) or not np.array_equal(other, first)  # the noise is real
+
+
+@needs_piper
 def test_piper_corpus_keeps_the_espeak_sentences_and_splits(tmp_path):
     synth_corpus(tmp_path, per_language=3, seed=0, engine="piper", progress=False)
     corpus = Corpus(tmp_path)
