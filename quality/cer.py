@@ -46,7 +46,9 @@ def spell_numbers(text: str, language: str | None) -> str:
     def spell(match: re.Match[str]) -> str:
         try:
             return f" {num2words(int(match.group()), lang=lang)} "
-        except (NotImplementedError, OverflowError, ValueError):
+        except (NotImplementedError, OverflowError, ValueError, KeyError, IndexError):
+            # beyond a language's tables (num2words' Russian stops at 10^33 with a KeyError; a
+            # looping ASR writes "201.000.000...000")
             return match.group()
 
     text = _GROUPED.sub(lambda m: _SEPARATORS.sub("", m.group()), text)
