@@ -60,26 +60,34 @@ def high_band_share(wave: np.ndarray, sr: int, cutoff: float = HF_CUTOFF) -> flo
     return max(HF_FLOOR_DB, 10 * np.log10(share + 1e-30))
 
 
-STARTS = ("noise", "griffin-lim", "degraded", "masked")
+VOCODER_KEYS = {"start": str, "final_mask": float}
 
 
 def load_system(spec: str):
-    """A restorer spec (``load_restorer``), or ``DIR@VARIANT`` for the WaveFit ablation:
-    ``start=S`` restores with another start (noise, griffin-lim, degraded, masked) and
-    ``untrained`` zeroes the per-step network's output layer, so WaveFit returns its start, as an
-    untrained network does; join them with ``+`` (``runs/x@start=noise+untrained``)."""
+    """A restorer spec (``load_restorer``), or ``DIR@VARIANT`` for a WaveFit ablation: ``KEY=V``
+    restores with another WaveFit setting (``start`` noise, griffin-lim, degraded or masked;
+    ``final_mask`` a power, 0 for none) and ``untrained`` zeroes the
+    per-step network's output layer, so WaveFit returns its start, as an untrained network does;
+    join them with ``+`` (``runs/x@start=noise+untrained``, ``embedded@final_mask=0``)."""
     path, _, variant = spec.partition("@")
     system = load_restorer(path, "cpu")
+    if not variant:
+        return system
+    config = system.vocoder.config
     for part in filter(None, variant.split("+")):
         key, _, value = part.partition("=")
         if key == "untrained":
             for tensor in (system.vocoder.generator.out.weight, system.vocoder.generator.out.bias):
                 torch.nn.init.zeros_(tensor)
-        elif key == "start" and value in STARTS:
-            system.vocoder.config.start = value
+        elif key in VOCODER_KEYS and value:
+            setattr(config, key, VOCODER_KEYS[key](value))
         else:
-            raise SystemExit(f"{spec}: unknown variant {part!r} (start=S with S in {STARTS}, "
-                             "or untrained)")  # fmt: skip
+            raise SystemExit(f"{spec}: unknown variant {part!r} (KEY=V with KEY in "
+                             f"{sorted(VOCODER_KEYS)}, or untrained)")  # fmt: skip
+    try:
+        config.__post_init__()
+    except ValueError as err:
+        raise SystemExit(f"{spec}: {err}") from err
     return system
 
 

@@ -70,6 +70,11 @@ class WaveFitConfig(Config):
     start: str = "griffin-lim"
     start_iterations: int = 16  # Griffin-Lim iterations (fast variant, momentum 0.99)
     start_fallback: str = "griffin-lim"
+    # > 0: when WaveFit starts from a recording (start degraded or masked, with a reference) and
+    # is not training, the last step's output is attenuated where it has more energy than the mel
+    # says, at mel resolution, by min(1, T / D) ** final_mask (wavefit_stft.mel_bound): the
+    # masked start's Wiener gain once more, on what the steps left. 0: off
+    final_mask: float = 0.0
     # per-step network F: "wave" (WaveFitGenerator) or "stft" (wavefit_stft.WaveFitSTFTGenerator:
     # ConvNeXt blocks over STFT frames predicting a complex mask)
     network: str = "wave"
@@ -88,6 +93,8 @@ class WaveFitConfig(Config):
             )
         if self.start_fallback not in ("griffin-lim", "noise"):
             raise ValueError(f"start_fallback must be griffin-lim or noise: {self.start_fallback}")
+        if self.final_mask < 0 or (self.final_mask and self.gain != "mel"):
+            raise ValueError(f"final_mask must be >= 0 and needs gain='mel': {self.final_mask}")
         if self.network not in ("wave", "stft"):
             raise ValueError(f"network must be 'wave' or 'stft', got {self.network!r}")
         self.stft_n_fft = self.stft_n_fft or 4 * self.hop_length
@@ -383,4 +390,10 @@ class WaveFit(Vocoder):
             outputs.append(y)
             if self.config.detach_between_steps:
                 y = y.detach()
+        bound = self.config.final_mask and reference is not None and self.uses_reference
+        if bound and not self.training:
+            from fleursr.restore.wavefit_stft import mel_bound
+
+            y = mel_bound(self, features, outputs[-1], mask, self.config.final_mask)
+            outputs[-1] = y * self.sample_mask(mask, y)
         return outputs if return_all else outputs[-1]

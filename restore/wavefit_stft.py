@@ -70,20 +70,9 @@ def degraded_start(
     ref = F.pad(ref, (0, length - ref.shape[1]))
     if wavefit.config.gain == "peak":
         return ref
-    m = wavefit.config.mel
     with torch.autocast(device.type, enabled=False):
         ref = wavefit.gain_adjust(ref, features, mask)
-        window = torch.hann_window(m.win_length, device=device)
-        stft = dict(n_fft=m.n_fft, hop_length=m.hop_length, win_length=m.win_length,
-                    window=window)  # fmt: skip
-        pad_mode = "reflect" if length > m.n_fft // 2 else "constant"
-        spec = torch.stft(ref, **stft, pad_mode=pad_mode, return_complex=True)
-        mel = features.float().exp().transpose(1, 2)  # (batch, n_mels, frames)
-        mel = torch.cat([mel, mel[:, :, -1:]], dim=2)  # centered STFT: frames + 1
-        keep = _frame_mask(mask, frames)
-        mel = mel if keep is None else mel * keep
-        target = (wavefit.mel_pinv @ mel).clamp_min(0)
-        have = (wavefit.mel_pinv @ (wavefit.mel.fb @ spec.abs())).clamp_min(0)
+        spec, target, have, stft = _mel_magnitudes(wavefit, features, ref, mask)
         missing = (target.pow(2) - have.pow(2)).clamp_min(0).sqrt()
         if suppress:
             spec = spec * (target / have.clamp_min(1e-8)).clamp(max=1.0)
@@ -91,6 +80,42 @@ def degraded_start(
         phase = torch.view_as_complex(phase)
         phase = phase / phase.abs().clamp_min(1e-12)
         return torch.istft(spec + missing * phase, **stft, length=length)
+
+
+def _mel_magnitudes(
+    wavefit: WaveFit, features: torch.Tensor, wave: torch.Tensor, mask: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict]:
+    """``(S, T, D, stft)``: ``S = STFT(wave)`` with the mel's settings, ``T`` the magnitude the
+    log-mel ``features`` imply and ``D`` the wave's, both at mel resolution (pseudo-inverse of
+    the filterbank, per linear bin), and the STFT's keyword arguments. float32."""
+    m, length = wavefit.config.mel, wave.shape[1]
+    window = torch.hann_window(m.win_length, device=wave.device)
+    stft = dict(n_fft=m.n_fft, hop_length=m.hop_length, win_length=m.win_length, window=window)
+    pad_mode = "reflect" if length > m.n_fft // 2 else "constant"
+    spec = torch.stft(wave.float(), **stft, pad_mode=pad_mode, return_complex=True)
+    frames = features.shape[1]
+    mel = features.float().exp().transpose(1, 2)  # (batch, n_mels, frames)
+    mel = torch.cat([mel, mel[:, :, -1:]], dim=2)  # centered STFT: frames + 1
+    keep = _frame_mask(mask, frames)
+    mel = mel if keep is None else mel * keep
+    target = (wavefit.mel_pinv @ mel).clamp_min(0)
+    have = (wavefit.mel_pinv @ (wavefit.mel.fb @ spec.abs())).clamp_min(0)
+    return spec, target, have, stft
+
+
+def mel_bound(
+    wavefit: WaveFit,
+    features: torch.Tensor,
+    wave: torch.Tensor,
+    mask: torch.Tensor | None,
+    power: float,
+) -> torch.Tensor:
+    """``wave`` ``(batch, samples)`` attenuated where it has more energy than the log-mel
+    ``features`` say, at mel resolution: ``S * min(1, T / D) ** power`` (``final_mask``)."""
+    with torch.autocast(wave.device.type, enabled=False):
+        spec, target, have, stft = _mel_magnitudes(wavefit, features, wave, mask)
+        gain = (target / have.clamp_min(1e-8)).clamp(max=1.0).pow(power)
+        return torch.istft(spec * gain, **stft, length=wave.shape[1])
 
 
 class _ConvNeXt(nn.Module):

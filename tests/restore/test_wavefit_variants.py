@@ -14,6 +14,7 @@ from fleursr.corpus.testing import speech_like
 from fleursr.nn.spectral import MelSpectrogram
 from fleursr.restore.discriminators import generator_loss, multi_resolution_stft_loss
 from fleursr.restore.wavefit import WaveFit, WaveFitConfig
+from fleursr.restore.wavefit_stft import mel_bound
 
 SR = 24000
 STFT_NET = dict(network="stft", stft_dim=32, stft_blocks=2, stft_mult=2)
@@ -97,13 +98,18 @@ def test_degraded_start_fills_a_band_the_reference_lacks(mel, clean):
     assert high_share(start) > 0.05 * high_share(clean)
 
 
+def noisy_copy(clean: torch.Tensor, scale: float = 0.56) -> torch.Tensor:
+    """``clean`` plus white noise, ~5 dB SNR at the default scale."""
+    noise = torch.randn(clean.shape, generator=seeded(7))
+    return clean + noise * clean.pow(2).mean().sqrt() / noise.pow(2).mean().sqrt() * scale
+
+
 def test_masked_start_removes_noise_the_mel_does_not_have(mel, clean):
     """Clean speech plus white noise at ~5 dB SNR as the recording, the clean mel as the
     conditioning: the masked start is far nearer the clean speech than the degraded start (which
     only matches the gain), and on the clean recording itself it changes next to nothing."""
     cond = mel(clean).transpose(1, 2)
-    noise = torch.randn(clean.shape, generator=seeded(7))
-    noisy = clean + noise * clean.pow(2).mean().sqrt() / noise.pow(2).mean().sqrt() * 0.56
+    noisy = noisy_copy(clean)
     masked = WaveFit(WaveFitConfig.tiny(start="masked")).eval()
     degraded = WaveFit(WaveFitConfig.tiny(start="degraded")).eval()
     assert masked.uses_reference
@@ -111,6 +117,52 @@ def test_masked_start_removes_noise_the_mel_does_not_have(mel, clean):
     assert m < 0.5 * d, (m, d)
     on_clean = distance(mel, start_of(masked, cond, clean), cond)
     assert on_clean < 0.05, on_clean
+
+
+def test_mel_bound_removes_what_the_mel_lacks_and_keeps_what_it_has(mel, clean):
+    """The final mask on a noisy wave, the clean mel as the bound: most of the way to the clean
+    mel; on the clean wave itself (its own mel) next to nothing changes; padded frames stay
+    silent."""
+    cond = mel(clean).transpose(1, 2)
+    vocoder = WaveFit(WaveFitConfig.tiny(start="masked", final_mask=1.0)).eval()
+    noisy = vocoder.gain_adjust(pad_to(noisy_copy(clean), cond.shape[1]), cond)
+    bounded = mel_bound(vocoder, cond, noisy, None, 1.0)
+    before, after = distance(mel, noisy, cond), distance(mel, bounded, cond)
+    assert after < 0.5 * before, (after, before)
+    stronger = distance(mel, mel_bound(vocoder, cond, noisy, None, 2.0), cond)
+    assert stronger != after
+    own = pad_to(clean, cond.shape[1])
+    kept = mel_bound(vocoder, cond, own, None, 1.0)
+    assert float((kept - own).pow(2).sum() / own.pow(2).sum()) < 0.01
+    mask = torch.ones(1, cond.shape[1], dtype=torch.bool)
+    mask[:, cond.shape[1] // 2 :] = False
+    with torch.no_grad():
+        out = vocoder(cond, mask=mask, generator=seeded(1), reference=noisy_copy(clean))
+    assert float(out[:, (cond.shape[1] // 2) * 256 :].abs().max()) == 0.0
+
+
+def test_final_mask_applies_only_when_restoring_a_recording(mel, clean):
+    """``final_mask`` changes an eval-mode restoration (a reference given) and lowers its
+    distance to the clean mel; without a reference (TTS) or while training the output is that of
+    ``final_mask=0`` exactly."""
+    cond = mel(clean).transpose(1, 2)
+    noisy = noisy_copy(clean)
+    torch.manual_seed(0)
+    plain = WaveFit(WaveFitConfig.tiny(start="masked", steps=2, **STFT_NET))
+    bounded = WaveFit(WaveFitConfig.tiny(start="masked", steps=2, final_mask=1.0, **STFT_NET))
+    torch.nn.init.normal_(plain.generator.out.weight, std=0.02)  # a network that changes things
+    bounded.load_state_dict(plain.state_dict())
+
+    def run(vocoder, train, **kw):
+        vocoder.train(train)
+        with torch.no_grad():
+            return vocoder(cond, generator=seeded(3), **kw)
+
+    a, b = run(plain, False, reference=noisy), run(bounded, False, reference=noisy)
+    assert distance(mel, b, cond) < distance(mel, a, cond) - 0.05
+    for train, kw in ((False, {}), (True, {"reference": noisy})):
+        torch.testing.assert_close(run(plain, train, **kw), run(bounded, train, **kw),
+                                   rtol=0, atol=0)  # fmt: skip
 
 
 def test_degraded_start_falls_back_without_a_reference(mel, clean):
@@ -139,6 +191,8 @@ def test_new_options_are_validated_and_round_trip():
         (dict(stft_kernel=4), "stft_kernel"),
         (dict(stft_blocks=0), "stft_"),
         (dict(stft_n_fft=300), "stft_n_fft"),
+        (dict(final_mask=-1.0), "final_mask"),
+        (dict(final_mask=1.0, gain="peak"), "final_mask"),
     ):
         with pytest.raises(ValueError, match=match):
             WaveFitConfig.tiny(**bad)
