@@ -60,13 +60,13 @@ def high_band_share(wave: np.ndarray, sr: int, cutoff: float = HF_CUTOFF) -> flo
     return max(HF_FLOOR_DB, 10 * np.log10(share + 1e-30))
 
 
-VOCODER_KEYS = {"start": str, "final_mask": float}
+VOCODER_KEYS = {"start": str, "final_mask": float, "fill": str}
 
 
 def load_system(spec: str):
     """A restorer spec (``load_restorer``), or ``DIR@VARIANT`` for a WaveFit ablation: ``KEY=V``
     restores with another WaveFit setting (``start`` noise, griffin-lim, degraded or masked;
-    ``final_mask`` a power, 0 for none) and ``untrained`` zeroes the
+    ``final_mask`` a power, 0 for none; ``fill`` all or absent) and ``untrained`` zeroes the
     per-step network's output layer, so WaveFit returns its start, as an untrained network does;
     join them with ``+`` (``runs/x@start=noise+untrained``, ``embedded@final_mask=0``)."""
     path, _, variant = spec.partition("@")

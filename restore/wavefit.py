@@ -75,6 +75,12 @@ class WaveFitConfig(Config):
     # says, at mel resolution, by min(1, T / D) ** final_mask (wavefit_stft.mel_bound): the
     # masked start's Wiener gain once more, on what the steps left. 0: off
     final_mask: float = 0.0
+    # where the degraded/masked start adds shaped noise for energy the mel has and the recording
+    # lacks: "all" (every bin and frame) or "absent" (only bins the recording never had, whose
+    # mean power over the input lies 60 dB or more below its strongest bin's: the band above a
+    # 16 kHz or telephone input's cutoff). "absent" leaves a packet-loss gap or a masked stretch
+    # to the steps instead of filling it with noise (wavefit_stft.degraded_start)
+    fill: str = "all"
     # per-step network F: "wave" (WaveFitGenerator) or "stft" (wavefit_stft.WaveFitSTFTGenerator:
     # ConvNeXt blocks over STFT frames predicting a complex mask)
     network: str = "wave"
@@ -93,6 +99,8 @@ class WaveFitConfig(Config):
             )
         if self.start_fallback not in ("griffin-lim", "noise"):
             raise ValueError(f"start_fallback must be griffin-lim or noise: {self.start_fallback}")
+        if self.fill not in ("all", "absent"):
+            raise ValueError(f"fill must be 'all' or 'absent', got {self.fill!r}")
         if self.final_mask < 0 or (self.final_mask and self.gain != "mel"):
             raise ValueError(f"final_mask must be >= 0 and needs gain='mel': {self.final_mask}")
         if self.network not in ("wave", "stft"):

@@ -54,7 +54,8 @@ def degraded_start(
     ``features``; ``S = STFT(g * reference)`` with the mel's settings. ``T = max(0, mel_pinv @
     exp(mel))`` is the magnitude the mel implies and ``D = max(0, mel_pinv @ fb @ |S|)`` the
     reference's, both at mel resolution; ``sqrt(max(0, T^2 - D^2))`` with random unit phases
-    (from ``generator``) is added to ``S`` before the inverse STFT. Where ``T <= D`` nothing is
+    (from ``generator``) is added to ``S`` before the inverse STFT (with ``fill="absent"``
+    only in the bins the reference never had, :func:`absent_bins`). Where ``T <= D`` nothing is
     added: the start is the gain-matched reference. Comparing ``T`` with ``|S|`` bin by bin
     instead would fill every gap between harmonics with noise (``T`` is smooth across a band):
     measured with the clean signal as reference and its own mel, log-mel distance 0.11 (as far
@@ -74,12 +75,27 @@ def degraded_start(
         ref = wavefit.gain_adjust(ref, features, mask)
         spec, target, have, stft = _mel_magnitudes(wavefit, features, ref, mask)
         missing = (target.pow(2) - have.pow(2)).clamp_min(0).sqrt()
+        if wavefit.config.fill == "absent":
+            missing = missing * absent_bins(spec, _frame_mask(mask, frames))
         if suppress:
             spec = spec * (target / have.clamp_min(1e-8)).clamp(max=1.0)
         phase = torch.randn(*spec.shape, 2, device=device, generator=generator)
         phase = torch.view_as_complex(phase)
         phase = phase / phase.abs().clamp_min(1e-12)
         return torch.istft(spec + missing * phase, **stft, length=length)
+
+
+ABSENT_DB = -60.0  # a bin whose mean power lies this far below the strongest bin's is absent
+
+
+def absent_bins(spec: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+    """``(batch, bins, 1)`` float: 1 for the bins of ``spec`` ``(batch, bins, frames)`` that the
+    signal never had (mean power over the kept frames ``ABSENT_DB`` or more below its strongest
+    bin's: the band above a band-limited input's cutoff), else 0."""
+    power = spec.abs().pow(2)
+    power = power if keep is None else power * keep
+    mean = power.sum(dim=2, keepdim=True)
+    return (mean <= mean.amax(dim=1, keepdim=True) * 10 ** (ABSENT_DB / 10)).float()
 
 
 def _mel_magnitudes(

@@ -14,7 +14,7 @@ from fleursr.corpus.testing import speech_like
 from fleursr.nn.spectral import MelSpectrogram
 from fleursr.restore.discriminators import generator_loss, multi_resolution_stft_loss
 from fleursr.restore.wavefit import WaveFit, WaveFitConfig
-from fleursr.restore.wavefit_stft import mel_bound
+from fleursr.restore.wavefit_stft import absent_bins, mel_bound
 
 SR = 24000
 STFT_NET = dict(network="stft", stft_dim=32, stft_blocks=2, stft_mult=2)
@@ -102,6 +102,30 @@ def noisy_copy(clean: torch.Tensor, scale: float = 0.56) -> torch.Tensor:
     """``clean`` plus white noise, ~5 dB SNR at the default scale."""
     noise = torch.randn(clean.shape, generator=seeded(7))
     return clean + noise * clean.pow(2).mean().sqrt() / noise.pow(2).mean().sqrt() * scale
+
+
+def test_absent_fill_extends_the_band_and_leaves_a_gap_alone(mel, clean):
+    """A 16 kHz recording with a 0.2 s dropout, the clean mel as conditioning: ``fill="all"``
+    puts noise in the dropout and above 8 kHz; ``fill="absent"`` only above 8 kHz, the band the
+    recording never had (``absent_bins``), and leaves the dropout to the steps."""
+    band_limited = torch.from_numpy(resample(resample(clean[0].numpy(), SR, 16000), 16000, SR))
+    gapped = band_limited[None].clone()
+    gap = slice(int(0.4 * SR), int(0.6 * SR))
+    gapped[:, gap] = 0.0
+    spec = torch.stft(gapped, 1024, 256, window=torch.hann_window(1024), return_complex=True)
+    absent = absent_bins(spec)[0, :, 0]
+    hz = torch.arange(absent.shape[0]) * SR / 1024
+    assert absent[hz >= 8500].all() and not absent[hz <= 7500].any()
+    cond = mel(clean).transpose(1, 2)
+    starts = {}
+    for fill in ("all", "absent"):
+        vocoder = WaveFit(WaveFitConfig.tiny(start="degraded", fill=fill)).eval()
+        starts[fill] = start_of(vocoder, cond, gapped)
+    inner = slice(gap.start + 1024, gap.stop - 1024)
+    said = float(clean[:, inner].pow(2).mean())  # what the mel says is there
+    assert float(starts["all"][:, inner].pow(2).mean()) > 0.05 * said
+    assert float(starts["absent"][:, inner].pow(2).mean()) < 1e-3 * said
+    assert high_share(starts["absent"]) > 0.05 * high_share(clean)
 
 
 def test_masked_start_removes_noise_the_mel_does_not_have(mel, clean):
@@ -192,6 +216,7 @@ def test_new_options_are_validated_and_round_trip():
         (dict(stft_blocks=0), "stft_"),
         (dict(stft_n_fft=300), "stft_n_fft"),
         (dict(final_mask=-1.0), "final_mask"),
+        (dict(fill="some"), "fill"),
         (dict(final_mask=1.0, gain="peak"), "final_mask"),
     ):
         with pytest.raises(ValueError, match=match):
