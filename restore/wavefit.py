@@ -70,17 +70,10 @@ class WaveFitConfig(Config):
     start: str = "griffin-lim"
     start_iterations: int = 16  # Griffin-Lim iterations (fast variant, momentum 0.99)
     start_fallback: str = "griffin-lim"
-    # > 0: when WaveFit starts from a recording (start degraded or masked, with a reference) and
-    # is not training, the last step's output is attenuated where it has more energy than the mel
-    # says, at mel resolution, by min(1, T / D) ** final_mask (wavefit_stft.mel_bound): the
-    # masked start's Wiener gain once more, on what the steps left. 0: off
+    # restoring a recording (not training, not TTS): the last output bounded by the mel once
+    # more, min(1, T / D) ** final_mask at mel resolution (wavefit_stft.mel_bound); 0: off
     final_mask: float = 0.0
-    # where the degraded/masked start adds shaped noise for energy the mel has and the recording
-    # lacks: "all" (every bin and frame) or "absent" (only bins the recording never had, whose
-    # mean power over the input lies 60 dB or more below its strongest bin's: the band above a
-    # 16 kHz or telephone input's cutoff). "absent" leaves a packet-loss gap or a masked stretch
-    # to the steps instead of filling it with noise (wavefit_stft.degraded_start)
-    fill: str = "all"
+    fill: str = "all"  # the start's noise: "all" or "absent" (wavefit_stft.absent_bins)
     # per-step network F: "wave" (WaveFitGenerator) or "stft" (wavefit_stft.WaveFitSTFTGenerator:
     # ConvNeXt blocks over STFT frames predicting a complex mask)
     network: str = "wave"
@@ -398,10 +391,9 @@ class WaveFit(Vocoder):
             outputs.append(y)
             if self.config.detach_between_steps:
                 y = y.detach()
-        bound = self.config.final_mask and reference is not None and self.uses_reference
-        if bound and not self.training:
-            from fleursr.restore.wavefit_stft import mel_bound
+        if self.config.final_mask and self.uses_reference and reference is not None:
+            from fleursr.restore.wavefit_stft import mel_bound  # restoring, not training
 
-            y = mel_bound(self, features, outputs[-1], mask, self.config.final_mask)
-            outputs[-1] = y * self.sample_mask(mask, y)
+            y = outputs[-1]
+            outputs[-1] = y if self.training else mel_bound(self, features, y, mask)
         return outputs if return_all else outputs[-1]

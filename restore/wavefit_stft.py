@@ -124,14 +124,17 @@ def mel_bound(
     features: torch.Tensor,
     wave: torch.Tensor,
     mask: torch.Tensor | None,
-    power: float,
+    power: float | None = None,
 ) -> torch.Tensor:
     """``wave`` ``(batch, samples)`` attenuated where it has more energy than the log-mel
-    ``features`` say, at mel resolution: ``S * min(1, T / D) ** power`` (``final_mask``)."""
+    ``features`` say, at mel resolution: ``S * min(1, T / D) ** power`` (``power`` defaults to
+    the config's ``final_mask``), zero past each ``mask``."""
+    power = wavefit.config.final_mask if power is None else power
     with torch.autocast(wave.device.type, enabled=False):
         spec, target, have, stft = _mel_magnitudes(wavefit, features, wave, mask)
         gain = (target / have.clamp_min(1e-8)).clamp(max=1.0).pow(power)
-        return torch.istft(spec * gain, **stft, length=wave.shape[1])
+        out = torch.istft(spec * gain, **stft, length=wave.shape[1])
+        return out * wavefit.sample_mask(mask, out)
 
 
 class _ConvNeXt(nn.Module):
