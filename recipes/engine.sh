@@ -23,7 +23,8 @@
 # discriminators start afresh). In progress, not shipped: stage 4, WaveFit on the band-limited
 # cleaner's mels over natural speech only (docs/engine.md, the command there; its log is
 # 4-finetune-c3_train_log.csv), stopped at step 2,000 of 3,000 (float16 weights in git history at
-# e7061dc).
+# e7061dc). Measured, not shipped: the fine-tune from the shipped weights with the start they
+# restore from (fill: absent), stopped at step 2,010 (5-finetune-absent_train_log.csv; no gain).
 #
 # Training corpus ($DATA, default $OUT/data): Piper's natural US English voice (22.05 kHz: content to 11 kHz)
 # and the train split of the recorded Asterisk prompts (recipes/real_speech.sh; 16 kHz, English
