@@ -392,8 +392,8 @@ class WaveFit(Vocoder):
             if self.config.detach_between_steps:
                 y = y.detach()
         if self.config.final_mask and self.uses_reference and reference is not None:
-            from fleursr.restore.wavefit_stft import mel_bound  # restoring, not training
+            from fleursr.restore.wavefit_stft import mel_bound
 
-            y = outputs[-1]
-            outputs[-1] = y if self.training else mel_bound(self, features, y, mask)
+            if not self.training:  # restoring a recording
+                outputs[-1] = mel_bound(self, features, outputs[-1], mask)
         return outputs if return_all else outputs[-1]

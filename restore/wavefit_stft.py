@@ -92,7 +92,7 @@ def absent_bins(spec: torch.Tensor, keep: torch.Tensor | None = None) -> torch.T
     """``(batch, bins, 1)`` float: 1 for the bins of ``spec`` ``(batch, bins, frames)`` that the
     signal never had (mean power over the kept frames ``ABSENT_DB`` or more below its strongest
     bin's: the band above a band-limited input's cutoff), else 0."""
-    power = spec.abs().pow(2)
+    power = spec.real.pow(2) + spec.imag.pow(2)  # |S|^2 without the square root
     power = power if keep is None else power * keep
     mean = power.sum(dim=2, keepdim=True)
     return (mean <= mean.amax(dim=1, keepdim=True) * 10 ** (ABSENT_DB / 10)).float()
