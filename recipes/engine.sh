@@ -8,6 +8,7 @@
 #   START=masked ADVERSARIAL_FROM=0 FINETUNE_NAME=finetune-masked-adv \
 #       bash recipes/engine.sh finetune    # WaveFit on the cleaner's mels, cpu discriminator
 #   FINETUNE_NAME=finetune-masked-adv bash recipes/engine.sh ship   # into the package, float16
+#   bash recipes/engine.sh band ship-band   # the band extension for the shipped engine, shipped
 #   bash recipes/engine.sh evaluate        # benchmarks/restore_quality.py with it and the peers
 #
 # Every training step resumes from its last checkpoint in $OUT (rerun the same command); the
@@ -25,6 +26,8 @@
 # 4-finetune-c3_train_log.csv), stopped at step 2,000 of 3,000 (float16 weights in git history at
 # e7061dc). Measured, not shipped: the fine-tune from the shipped weights with the start they
 # restore from (fill: absent), stopped at step 2,010 (5-finetune-absent_train_log.csv; no gain).
+# Shipped on top: the band extension (restore/band.py, the `band` step: a closed-form fit, ~2 min),
+# fitted on the shipped cleaner's output; refit it whenever the cleaner changes.
 #
 # Training corpus ($DATA, default $OUT/data): Piper's natural US English voice (22.05 kHz: content to 11 kHz)
 # and the train split of the recorded Asterisk prompts (recipes/real_speech.sh; 16 kHz, English
@@ -55,21 +58,26 @@ COMMON+=" --val-every 500 --seed $SEED --degraded-rate 16000 --device cpu"
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
 # --init for a stage that has no run of its own in $OUT yet
 init() { [[ -n "${INIT:-}" && ! -f "$OUT/$1/trainer_state.safetensors" ]] && echo "--init $INIT"; true; }
+# espeak-ng speech of the embedded languages the benchmark does not hold out, $1 train sentences each
+espeak_corpus() {
+    # shellcheck disable=SC2046
+    $FLEURSR corpus synth --engine espeak --per-language "$1" --seed "$SEED" --out "$OUT/espeak" \
+        --languages $($PY -c "
+from fleursr.corpus.languages import EMBEDDED_LANGUAGES, HELD_OUT_LANGUAGES
+print(*[c for c in EMBEDDED_LANGUAGES if c not in (*HELD_OUT_LANGUAGES, 'en_us')])")
+}
+piper_corpus() {
+    $FLEURSR corpus synth --engine piper --languages en_us \
+        --per-language "$PIPER_SENTENCES" --seed "$SEED" --out "$OUT/piper"
+}
 
 for step in "$@"; do
     case "$step" in
         data)
             [ -f "$REAL/manifest.parquet" ] || bash recipes/real_speech.sh "$(dirname "$REAL")"
-            $FLEURSR corpus synth --engine piper --languages en_us \
-                --per-language "$PIPER_SENTENCES" --seed "$SEED" --out "$OUT/piper"
+            piper_corpus
             rm -rf "$DATA" && cp -r "$OUT/piper" "$DATA"
-            if (( ESPEAK_PER_LANGUAGE > 0 )); then
-                # shellcheck disable=SC2046
-                $FLEURSR corpus synth --engine espeak --per-language "$ESPEAK_PER_LANGUAGE" \
-                    --seed "$SEED" --out "$OUT/espeak" --languages $($PY -c "
-from fleursr.corpus.languages import EMBEDDED_LANGUAGES, HELD_OUT_LANGUAGES
-print(*[c for c in EMBEDDED_LANGUAGES if c not in (*HELD_OUT_LANGUAGES, 'en_us')])")
-            fi
+            if (( ESPEAK_PER_LANGUAGE > 0 )); then espeak_corpus "$ESPEAK_PER_LANGUAGE"; fi
             $PY - "$DATA" "$REAL" "$OUT/espeak" "$ESPEAK_PER_LANGUAGE" <<'PYEOF'
 import sys
 
@@ -132,6 +140,15 @@ PYEOF
             ;;
         ship)  # the fine-tuned restorer into the package as float16 (embedded.sh's ship step)
             SHIPPED_RESTORER="$OUT/$FINETUNE_NAME" bash recipes/embedded.sh ship-restorer ;;
+        band)  # the band extension of BAND_MODEL's cleaner (default: the shipped engine), fitted
+            # on wide-band speech its training never held out: Piper English and espeak-ng at
+            # 22.05 kHz (train splits; the 16 kHz recordings have no band to learn from)
+            [ -f "$OUT/piper/manifest.parquet" ] || piper_corpus
+            [ -f "$OUT/espeak/manifest.parquet" ] || espeak_corpus "${BAND_ESPEAK_PER_LANGUAGE:-24}"
+            $FLEURSR train band --model "${BAND_MODEL:-restore/weights/embedded}" \
+                --corpus "$OUT/piper" "$OUT/espeak" --seed "$SEED" --out "$OUT/band" ;;
+        ship-band)  # the restorer with its band extension into the package, float16
+            SHIPPED_RESTORER="$OUT/band" bash recipes/embedded.sh ship-restorer ;;
         evaluate)
             $PY benchmarks/restore_quality.py --real "$REAL" --espeak \
                 --systems "identity,spectral-gating,rnnoise,deepfilternet3,$OUT/$FINETUNE_NAME" \

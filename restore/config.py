@@ -29,6 +29,9 @@ class RestorerConfig(Config):
     # input sampled higher first passes through this rate (16000: the engine trained on inputs
     # band-limited as FLEURS is, and rebuilds the band above from the cleaned mel); None: off
     input_band_rate: int | None = None
+    # the band above input_band_rate / 2 predicted from the cleaned mel below it and written
+    # after WaveFit (restore/band.py; ``fleursr train band`` fits it); None: WaveFit's own
+    band_extension: dict[str, Any] | None = None
     size: str = "custom"
 
 

@@ -25,6 +25,7 @@ from fleursr.corpus.audio import resample
 from fleursr.corpus.audio_stream import StreamResampler, resample_blocks
 from fleursr.nn import lengths_to_mask
 from fleursr.nn.pretrained import Pretrained
+from fleursr.restore.band import build_band
 from fleursr.restore.base import (
     OUTPUT_SAMPLE_RATE,
     FeatureExtractor,
@@ -88,6 +89,7 @@ class Restorer(nn.Module, Pretrained, SpeechRestorer):
         self.cleaner = build_cleaner(self.features.dim, self.cfg.cleaner)
         self.vocoder = build_vocoder(self.features, self.cfg, OUTPUT_SAMPLE_RATE)
         self.sample_rate = OUTPUT_SAMPLE_RATE
+        self.band = build_band(self.cfg.band_extension, self.cfg.input_band_rate, self.vocoder)
         voc = self.vocoder.config
         new = any(getattr(voc, k) != v for k, v in VERSION_2_OPTIONS.items())
         self.format_version = 2 if new else 1  # type: ignore[misc]
@@ -127,6 +129,8 @@ class Restorer(nn.Module, Pretrained, SpeechRestorer):
         mask = lengths_to_mask(frames, feats.shape[1])
         cleaned = self.cleaner(feats, mask)
         audio = self.vocoder(cleaned, mask, steps=steps, generator=generator, reference=reference)
+        if self.band is not None:
+            audio = self.band(self.vocoder, cleaned, audio, mask)
         # SSL encoders leave up to a few tens of ms at the end without a frame: pad with zeros.
         audio = torch.nn.functional.pad(audio, (0, max(0, int(out_lengths.max()) - audio.shape[1])))
         audio = audio[:, : int(out_lengths.max())]

@@ -97,6 +97,25 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train_band(args: argparse.Namespace) -> int:
+    from fleursr.restore.band import fit_band
+    from fleursr.restore.model import Restorer
+
+    restorer = Restorer.from_pretrained(args.model, device="cpu")
+    settings = {"sources": args.sources, "context": args.context}
+    every = max(1, args.progress_every)
+
+    def progress(done: int) -> None:
+        if done % every == 0:
+            print(f"{done} utterances", flush=True)
+
+    stats = fit_band(restorer, args.corpus, settings, args.epochs, args.seed, progress)
+    out = restorer.save_pretrained(args.out)
+    print(f"fitted on {stats['frames']} frames, RMS error {stats['rmse']:.3f} (log-mel above "
+          f"{restorer.band.cutoff_hz:.0f} Hz); written {out}")  # fmt: skip
+    return 0
+
+
 def _cmd_train_asr(args: argparse.Namespace) -> int:
     from fleursr.quality.asr.train import ASRTrainConfig, train_asr
 
@@ -289,6 +308,17 @@ def build_parser() -> argparse.ArgumentParser:
                 help="judge every WaveFit step's output (the paper) or the last one only",
             )
         p.set_defaults(handler=_cmd_train)
+    p = tsub.add_parser("band", help="fit a restorer's band extension (the band above its input "
+                        "band rate, from the cleaned mel below it; restore/band.py)")  # fmt: skip
+    p.add_argument("--model", required=True, help="restorer directory (with input_band_rate)")
+    p.add_argument("--corpus", required=True, nargs="+", help="clean wide-band corpora")
+    p.add_argument("--out", required=True, help="the restorer with its band extension")
+    p.add_argument("--sources", type=int, default=40, help="mel bands below the cutoff read")
+    p.add_argument("--context", type=int, default=2, help="frames read on each side")
+    p.add_argument("--epochs", type=int, default=2, help="degradations of each utterance")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--progress-every", type=int, default=100, help="utterances per progress line")
+    p.set_defaults(handler=_cmd_train_band)
     p = tsub.add_parser("asr", help="train the embedded character CTC ASR on a corpus")
     p.add_argument("--corpus", required=True, help="corpus directory (its train split)")
     p.add_argument("--out", required=True, help="checkpoint directory (resumes if present)")

@@ -1,0 +1,206 @@
+"""Band extension: the band above a band-limited input's cutoff, predicted from the cleaned
+log-mel below it and written after WaveFit.
+
+A restorer fed 16 kHz speech (``input_band_rate``, as FLEURS is recorded) must write the band
+from 8 to 12 kHz of its 24 kHz output from nothing. The cleaner predicts those mel bands too,
+but learnt them from wide-band voices and 16 kHz recordings together and predicts them far too
+weak (docs/engine.md: 34 dB short of the clean espeak-ng speech). Here a ridge map, fitted in
+closed form on the cleaner's own output for degraded wide-band speech (:func:`fit_band`), reads
+the ``sources`` highest mel bands below the cutoff over ``2 * context + 1`` frames and predicts
+every band above it (the classic linear envelope extension, on cleaned features). After WaveFit
+the STFT bins above the cutoff are scaled to the magnitude the extended mel implies, at mel
+resolution as WaveFit's final mask but both ways (at most ``gain_max_db`` up); the bins below
+the cutoff are left exactly as WaveFit wrote them, so what a 16 kHz listener, DNSMOS or an ASR
+hears does not change.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fleursr.nn import MelConfig, MelSpectrogram
+
+if TYPE_CHECKING:
+    from fleursr.restore.model import Restorer
+    from fleursr.restore.wavefit import WaveFit
+
+DEFAULTS: dict[str, Any] = {"sources": 40, "context": 2, "gain_max_db": 80.0, "ridge": 1.0}
+
+
+class BandExtension(nn.Module):
+    """The fitted map (``weight``, saved with the restorer) and its use after WaveFit.
+
+    Args:
+        mel: the log-mel WaveFit renders (the cleaner's output).
+        cutoff_hz: half the input's band rate: mel bands with no filter weight above it are the
+            sources; bands with most of their weight above it are predicted.
+        sources: how many of the highest bands below the cutoff the map reads.
+        context: frames on each side it reads too.
+        gain_max_db: the most a bin above the cutoff is lifted.
+        ridge: the fit's L2 penalty (on the normal equations' scale: frames).
+    """
+
+    def __init__(self, mel: MelConfig, cutoff_hz: float, sources: int = 40, context: int = 2,
+                 gain_max_db: float = 80.0, ridge: float = 1.0) -> None:  # fmt: skip
+        super().__init__()
+        fb = MelSpectrogram(mel).fb  # (n_mels, bins)
+        freqs = torch.linspace(0, mel.sample_rate / 2, fb.shape[1])
+        above = fb[:, freqs > cutoff_hz].sum(1) / fb.sum(1).clamp_min(1e-12)
+        below, targets = torch.nonzero(above == 0).flatten(), torch.nonzero(above > 0.5).flatten()
+        if not 0 < cutoff_hz < mel.sample_rate / 2 or len(targets) == 0:
+            raise ValueError(f"band extension: cutoff {cutoff_hz} Hz leaves no mel band above "
+                             f"it at {mel.sample_rate} Hz")  # fmt: skip
+        if not 0 < sources <= len(below) or context < 0:
+            raise ValueError(
+                f"band extension: sources must be 1..{len(below)} (the bands below "
+                f"{cutoff_hz} Hz), context >= 0; got {sources}, {context}"
+            )
+        self.cutoff_hz, self.context, self.ridge = cutoff_hz, context, ridge
+        self.log_floor = math.log(mel.log_floor)
+        self.gain_max = 10 ** (gain_max_db / 20)
+        self.register_buffer("sources", below[-sources:], persistent=False)
+        self.register_buffer("targets", targets, persistent=False)
+        self.register_buffer("above", (freqs > cutoff_hz)[None, :, None], persistent=False)
+        weight = torch.zeros(sources * (2 * context + 1) + 1, len(targets))
+        weight[-1] = self.log_floor  # unfitted: the band above stays empty
+        self.register_buffer("weight", weight)  # saved: (inputs + bias, targets)
+
+    def design(self, mel: torch.Tensor) -> torch.Tensor:
+        """``(batch, frames, n_mels)`` log-mel -> the map's inputs ``(batch, frames, inputs)``:
+        the source bands at each of ``2 * context + 1`` frames (edges repeated), then 1."""
+        x, c, frames = mel[..., self.sources], self.context, mel.shape[1]
+        if c:
+            x = F.pad(x.transpose(1, 2), (c, c), mode="replicate").transpose(1, 2)
+            x = torch.cat([x[:, i : i + frames] for i in range(2 * c + 1)], dim=-1)
+        return torch.cat([x, torch.ones_like(x[..., :1])], dim=-1)
+
+    def extend(self, mel: torch.Tensor) -> torch.Tensor:
+        """``mel`` ``(batch, frames, n_mels)`` with the bands above the cutoff predicted."""
+        out = mel.clone()
+        out[..., self.targets] = self.design(mel) @ self.weight.to(mel.dtype)
+        return out
+
+    def forward(
+        self, wavefit: WaveFit, cleaned: torch.Tensor, wave: torch.Tensor, mask: torch.Tensor | None
+    ) -> torch.Tensor:
+        """``wave`` ``(batch, samples)`` from ``wavefit`` with its STFT bins above the cutoff
+        scaled to the extended ``cleaned`` mel's magnitude (at mel resolution); the bins below
+        are not touched. Zero past each ``mask``."""
+        from fleursr.restore.wavefit_stft import _frame_mask
+
+        m = wavefit.config.mel
+        assert m is not None
+        window = torch.hann_window(m.win_length, device=wave.device)
+        stft = dict(n_fft=m.n_fft, hop_length=m.hop_length, win_length=m.win_length, window=window)
+        with torch.autocast(wave.device.type, enabled=False):
+            spec = torch.stft(wave.float(), **stft, pad_mode="constant", return_complex=True)
+            mel = self.extend(cleaned.float()).exp().transpose(1, 2)  # (batch, n_mels, frames)
+            mel = torch.cat([mel, mel[:, :, -1:]], dim=2)[:, :, : spec.shape[2]]
+            keep = _frame_mask(mask, cleaned.shape[1])
+            mel = mel if keep is None else mel * keep[:, :, : mel.shape[2]]
+            # both at mel resolution, spread over the linear bins by triangle interpolation (no
+            # pseudo-inverse: it rings where a band is near silent and would lift that ringing)
+            target = wavefit.mel_to_linear @ mel
+            have = wavefit.mel_to_linear @ (wavefit.mel.fb @ spec.abs())
+            gain = (target / have.clamp_min(1e-8)).clamp(max=self.gain_max)
+            spec = torch.where(self.above, spec * gain, spec)
+            out = torch.istft(spec, **stft, length=wave.shape[1])
+            return out * wavefit.sample_mask(mask, out)
+
+    @torch.no_grad()
+    def fit(self, pairs: Iterable[tuple[torch.Tensor, torch.Tensor]]) -> dict[str, float]:
+        """Ridge fit of ``weight`` from ``(cleaned, clean)`` log-mel pairs ``(frames, n_mels)``
+        (the cleaner's output for a degraded input, and the clean speech's own log-mel), over
+        the frames where the clean speech is 20 dB or more above the log floor in total.
+        Returns the frames used and the fitted map's RMS error (log-mel, the bands above)."""
+        n = self.weight.shape[0]
+        gram, cross = torch.zeros(n, n, dtype=torch.float64), torch.zeros(n, len(self.targets))
+        cross, sq, frames = cross.double(), 0.0, 0
+        for cleaned, clean in pairs:
+            k = min(len(cleaned), len(clean))
+            x = self.design(cleaned[None, :k].float())[0].double()
+            y = clean[:k, self.targets].double()
+            power = clean[:k].double().mul(2).exp().sum(-1)
+            keep = power > 100 * clean.shape[-1] * math.exp(2 * self.log_floor)
+            x, y = x[keep], y[keep]
+            gram += x.T @ x
+            cross += x.T @ y
+            sq, frames = sq + float((y**2).sum()), frames + int(keep.sum())
+        if frames == 0:
+            raise ValueError("band extension: no speech frames to fit on")
+        w = torch.linalg.solve(gram + self.ridge * torch.eye(n, dtype=gram.dtype), cross)
+        err = sq - 2 * float((w * cross).sum()) + float((w * (gram @ w)).sum())
+        self.weight.copy_(w.to(self.weight.dtype))
+        return {"frames": frames, "rmse": math.sqrt(max(err, 0.0) / (frames * len(self.targets)))}
+
+
+def build_band(settings: dict[str, Any] | None, input_band_rate: int | None,
+               wavefit: WaveFit) -> BandExtension | None:  # fmt: skip
+    """The restorer's band extension from its config (``None``: none)."""
+    if settings is None:
+        return None
+    unknown = set(settings) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"band_extension: unknown settings {sorted(unknown)}; "
+                         f"expected some of {sorted(DEFAULTS)}")  # fmt: skip
+    if not input_band_rate or wavefit.mel_config is None:
+        raise ValueError(
+            "band_extension needs input_band_rate (the band to extend from) and "
+            "log-mel features at the output rate (the envelope it extends)"
+        )
+    return BandExtension(wavefit.mel_config, input_band_rate / 2, **{**DEFAULTS, **settings})
+
+
+def band_pairs(restorer: Restorer, corpora: Sequence[str | os.PathLike], epochs: int = 2,
+               seed: int = 0) -> Iterable[tuple[torch.Tensor, torch.Tensor]]:  # fmt: skip
+    """``(cleaned, clean)`` log-mels of every train utterance of ``corpora`` sampled above twice
+    the cutoff, whole, degraded by the default chain and passed through the input band rate,
+    ``epochs`` times (a new degradation each time)."""
+    from fleursr.restore.data import DegradedPairs
+
+    band, rate = restorer.band, restorer.cfg.input_band_rate
+    assert band is not None and rate
+    for corpus in corpora:
+        pairs = DegradedPairs(corpus, restorer.input_sample_rate, segment_seconds=3600.0,
+                              seed=seed, cache=False, degraded_rate=rate)  # fmt: skip
+        wide = [i for i, u in enumerate(pairs.utts) if u.sampling_rate / 2 > band.cutoff_hz]
+        if not wide:
+            raise ValueError(f"{corpus}: no train utterance sampled above {rate} Hz to fit on")
+        for epoch in range(epochs):
+            pairs.set_epoch(epoch)
+            for i in wide:
+                item = pairs[i]
+                x = torch.from_numpy(item["degraded"])[None]
+                feats, frames = restorer.features(x, torch.tensor([x.shape[1]]))
+                cleaned = restorer.cleaner(feats, None)[0, : int(frames[0])].float()
+                clean = restorer.vocoder.mel(torch.from_numpy(item["clean_out"])[None])[0]
+                yield cleaned, clean.T.float()
+
+
+@torch.inference_mode()
+def fit_band(restorer: Restorer, corpora: Sequence[str | os.PathLike],
+             settings: dict[str, Any] | None = None, epochs: int = 2, seed: int = 0,
+             progress: Callable[[int], None] | None = None) -> dict[str, float]:  # fmt: skip
+    """Give ``restorer`` a band extension (``settings``: :data:`DEFAULTS` overrides) fitted on
+    ``corpora`` (clean speech sampled above its input band rate); its config records it, so
+    ``save_pretrained`` writes it. ``progress`` is called with each utterance done."""
+    restorer.cfg.band_extension = {**DEFAULTS, **(settings or {})}
+    restorer.band = build_band(restorer.cfg.band_extension, restorer.cfg.input_band_rate,
+                               restorer.vocoder)  # fmt: skip
+    restorer.eval()
+
+    def counted() -> Iterable[tuple[torch.Tensor, torch.Tensor]]:
+        for done, pair in enumerate(band_pairs(restorer, corpora, epochs, seed), 1):
+            yield pair
+            if progress:
+                progress(done)
+
+    assert restorer.band is not None
+    return restorer.band.fit(counted())
