@@ -67,7 +67,12 @@ class BandExtension(nn.Module):
         self.gain_max = 10 ** (gain_max_db / 20)
         self.register_buffer("sources", below[-sources:], persistent=False)
         self.register_buffer("targets", targets, persistent=False)
-        self.register_buffer("above", (freqs > cutoff_hz)[None, :, None], persistent=False)
+        # the STFT bins it rewrites (from ``first`` up), the mel bands that reach them and the
+        # lowest bin those bands read: all the rewrite needs, a fraction of the whole STFT
+        self.first = int(torch.nonzero(freqs > cutoff_hz)[0])
+        reach = torch.nonzero(fb[:, self.first :].sum(1) > 0).flatten()
+        self.register_buffer("reach", reach, persistent=False)
+        self.lowest = int(torch.nonzero(fb[reach].sum(0) > 0)[0])
         weight = torch.zeros(sources * (2 * context + 1) + 1, len(targets))
         weight[-1] = self.log_floor  # unfitted: the band above stays empty
         self.register_buffer("weight", weight)  # saved: (inputs + bias, targets)
@@ -101,16 +106,16 @@ class BandExtension(nn.Module):
         stft = dict(n_fft=m.n_fft, hop_length=m.hop_length, win_length=m.win_length, window=window)
         with torch.autocast(wave.device.type, enabled=False):
             spec = torch.stft(wave.float(), **stft, pad_mode="constant", return_complex=True)
-            mel = self.extend(cleaned.float()).exp().transpose(1, 2)  # (batch, n_mels, frames)
+            mel = self.extend(cleaned.float())[..., self.reach].exp().transpose(1, 2)
             mel = torch.cat([mel, mel[:, :, -1:]], dim=2)[:, :, : spec.shape[2]]
             keep = _frame_mask(mask, cleaned.shape[1])
             mel = mel if keep is None else mel * keep[:, :, : mel.shape[2]]
             # both at mel resolution, spread over the linear bins by triangle interpolation (no
             # pseudo-inverse: it rings where a band is near silent and would lift that ringing)
-            target = wavefit.mel_to_linear @ mel
-            have = wavefit.mel_to_linear @ (wavefit.mel.fb @ spec.abs())
-            gain = (target / have.clamp_min(1e-8)).clamp(max=self.gain_max)
-            spec = torch.where(self.above, spec * gain, spec)
+            spread = wavefit.mel_to_linear[self.first :, self.reach]
+            bands = wavefit.mel.fb[self.reach, self.lowest :] @ spec[:, self.lowest :].abs()
+            gain = (spread @ mel / (spread @ bands).clamp_min(1e-8)).clamp(max=self.gain_max)
+            spec = torch.cat([spec[:, : self.first], spec[:, self.first :] * gain], dim=1)
             out = torch.istft(spec, **stft, length=wave.shape[1])
             return out * wavefit.sample_mask(mask, out)
 
