@@ -9,7 +9,9 @@ restorer. Per system: DNSMOS OVRL, log-mel distance to the clean recording, CER 
 (Whisper base where installed), the share of utterances whose log-mel distance fell below the
 degraded input's (also among the inputs the chain changed), the 24 kHz output's energy above
 8 kHz in dB of the whole (beside the clean reference's: the degraded input is written at 16 kHz,
-as FLEURS is, so only a restorer that extends the band has any), and x real time. The
+as FLEURS is, so only a restorer that extends the band has any), how far that band lies from the
+clean speech's frame by frame where the clean reference has it (log-mel distance over the mel
+bands between 8 kHz and the reference's own half rate, on its speech frames), and x real time. The
 clean and degraded versions are scored once and shared by every system.
 
     bash recipes/real_speech.sh       # once: the Asterisk prompt packs (apt-get download)
@@ -37,7 +39,7 @@ from fleursr.corpus.languages import DEMO_LANGUAGES, HELD_OUT_LANGUAGES
 from fleursr.corpus.manifest import Corpus
 from fleursr.degrade.twin import degrade_corpus
 from fleursr.jobs.experiments.evaluate import _MEL, RATE, log_mel_distance
-from fleursr.nn import MelSpectrogram
+from fleursr.nn import MelConfig, MelSpectrogram
 from fleursr.quality.asr import load_asr
 from fleursr.quality.cer import char_counts
 from fleursr.quality.mos import build_mos
@@ -140,9 +142,31 @@ def score(waves, texts, languages, asr, mos) -> tuple[list[float], list[tuple[in
     return ovrl, [(c.edits, c.ref_chars) for c in counts]
 
 
+def high_band_distance(out: np.ndarray, out_sr: int, clean: np.ndarray, clean_sr: int,
+                       mel: MelSpectrogram) -> float:  # fmt: skip
+    """Mean absolute log-mel difference (``mel``: the 24 kHz output's) over the bands wholly
+    between ``HF_CUTOFF`` and the clean reference's half rate, on the frames where the clean
+    speech is 20 dB or more above the log floor; NaN where the reference has no such band."""
+    c = mel.config
+    freqs = np.linspace(0, c.sample_rate / 2, mel.fb.shape[1])
+    fb = mel.fb.numpy()
+    inside = (freqs > HF_CUTOFF) & (freqs < clean_sr / 2)
+    bands = np.nonzero((fb[:, inside].sum(1) > 0) & (fb[:, ~inside].sum(1) == 0))[0]
+    if not len(bands):
+        return float("nan")
+    spectra = [mel(torch.from_numpy(resample(w, r, c.sample_rate))[None])[0].numpy()
+               for w, r in ((clean, clean_sr), (out, out_sr))]  # fmt: skip
+    n = min(s.shape[1] for s in spectra)
+    ref, got = (s[:, :n] for s in spectra)
+    speech = np.exp(2 * ref).sum(0) > 100 * ref.shape[0] * c.log_floor**2
+    if not speech.any():
+        return float("nan")
+    return float(np.abs(got[bands] - ref[bands])[:, speech].mean())
+
+
 def measure_corpus(name, degraded_dir, utts, systems, asr, mos, held_out) -> list[dict]:
     """One record per (system, utterance)."""
-    corpus, mel = Corpus(degraded_dir), MelSpectrogram(_MEL)
+    corpus, mel, wide = Corpus(degraded_dir), MelSpectrogram(_MEL), MelSpectrogram(MelConfig())
     base, records, clean_band = [], [], []
     for utt in utts:
         try:
@@ -151,7 +175,7 @@ def measure_corpus(name, degraded_dir, utts, systems, asr, mos, held_out) -> lis
         except AudioError as err:
             print(f"  skipped {utt.id}: {err}")
             continue
-        base.append((utt, wave, sr, resample(*native, RATE), resample(wave, sr, RATE)))
+        base.append((utt, wave, sr, resample(*native, RATE), resample(wave, sr, RATE), native))
         clean_band.append(high_band_share(resample(*native, OUT_RATE), OUT_RATE))
     texts = [u.transcription or u.raw_transcription for u, *_ in base]
     langs = [u.language for u, *_ in base]
@@ -160,12 +184,12 @@ def measure_corpus(name, degraded_dir, utts, systems, asr, mos, held_out) -> lis
     deg_mel = [log_mel_distance(b[4], b[3], mel) for b in base]
     for system_name, system in systems.items():
         outs, seconds = [], 0.0
-        for _, wave, sr, _, _ in base:
+        for _, wave, sr, *_ in base:
             start = time.perf_counter()
             out, out_sr = system.restore(wave, sr)
             seconds += time.perf_counter() - start
             outs.append((out, out_sr))
-        audio = sum(len(w) / sr for _, w, sr, _, _ in base)
+        audio = sum(len(w) / sr for _, w, sr, *_ in base)
         at16 = [resample(o, osr, RATE) for o, osr in outs]
         sys_mos, sys_edits = score(at16, texts, langs, asr, mos)
         for i, (utt, *_rest) in enumerate(base):
@@ -179,6 +203,7 @@ def measure_corpus(name, degraded_dir, utts, systems, asr, mos, held_out) -> lis
                 "edits": sys_edits[i], "mel_degraded": deg_mel[i],
                 "mel": log_mel_distance(at16[i], clean16, mel),
                 "high_band": high_band_share(*outs[i]), "high_band_clean": clean_band[i],
+                "high_band_distance": high_band_distance(*outs[i], *base[i][5], wide),
                 "x_real_time": audio / seconds if seconds else float("nan"),
             })  # fmt: skip
         print(f"  {name} / {system_name}: {len(base)} utterances, {audio / seconds:.1f}x real time")
@@ -191,6 +216,11 @@ def _group(corpus: str, language: str, held_out) -> str:
     if corpus != "espeak":
         return language
     return "held-out" if language in held_out else "seen"
+
+
+def _nanmean(values) -> float:
+    values = [v for v in values if not np.isnan(v)]
+    return float(np.mean(values)) if values else float("nan")
 
 
 def _cer(pairs) -> float:
@@ -222,6 +252,7 @@ def summarize(records: list[dict], key) -> list[dict]:
                                               if r["kinds"] != ["none"]] or [np.nan])),
             "high_band": float(np.mean([r["high_band"] for r in items])),
             "high_band_clean": float(np.mean([r.get("high_band_clean", np.nan) for r in items])),
+            "high_band_distance": _nanmean([r.get("high_band_distance", np.nan) for r in items]),
             "x_real_time": float(items[0]["x_real_time"]),
         })  # fmt: skip
     return rows
@@ -229,7 +260,7 @@ def summarize(records: list[dict], key) -> list[dict]:
 
 COLUMNS = ("utterances", "dnsmos", "dnsmos_degraded", "cer", "cer_degraded", "log_mel",
            "log_mel_degraded", "closer", "closer_degraded", "high_band", "high_band_clean",
-           "x_real_time")  # fmt: skip
+           "high_band_distance", "x_real_time")  # fmt: skip
 
 
 def print_table(title: str, rows: list[dict]) -> None:
