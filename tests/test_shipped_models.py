@@ -71,6 +71,35 @@ def test_shipped_restorer_restores_unheard_speech_on_cpu(unheard):
     assert np.mean(own) < 0.8 * np.mean(other), (own, other)
 
 
+@needs_espeak
+def test_shipped_restorer_rebuilds_the_band_above_8_khz_of_unheard_speech(unheard):
+    """espeak-ng speech at 22.05 kHz (content to 11 kHz), degraded and passed through 16 kHz as
+    the restorer takes it: the 24 kHz output's energy above 8 kHz lies within 15 dB of the clean
+    speech's on average (measured: -42 dB against -33; without its band extension the engine
+    wrote 33 dB too little on the benchmark's espeak-ng speech) and above the degraded input's
+    by 25 dB or more."""
+    from fleursr.corpus.audio import resample
+    from fleursr.restore.apply import load_restorer
+
+    def share_above_8k(wave: np.ndarray, sr: int) -> float:
+        power = np.abs(np.fft.rfft(wave)) ** 2
+        above = np.fft.rfftfreq(len(wave), 1 / sr) > 8000
+        return float(10 * np.log10(power[above].sum() / power.sum() + 1e-30))
+
+    restorer = load_restorer("embedded", "cpu")
+    degraded, clean = Corpus(unheard / "degraded"), Corpus(unheard / "clean")
+    shares = {"restored": [], "clean": [], "degraded": []}
+    for utt in (u for u in degraded if u.ok):
+        wave, sr = degraded.load_audio(utt)
+        narrow = resample(wave, sr, 16000)
+        shares["restored"].append(share_above_8k(*restorer.restore(narrow, 16000)))
+        shares["degraded"].append(share_above_8k(resample(narrow, 16000, 24000), 24000))
+        shares["clean"].append(share_above_8k(*clean.load_reference(utt.extra["clean_path"])))
+    mean = {k: float(np.mean(v)) for k, v in shares.items()}
+    assert abs(mean["restored"] - mean["clean"]) < 15, mean
+    assert mean["restored"] > mean["degraded"] + 25, mean
+
+
 def test_shipped_restorer_keeps_the_words_and_moves_toward_clean_speech(tmp_path, monkeypatch):
     """Four English sentences it never heard (Piper's voice), each through a fixed chain of the
     default simulator (noise, reverberation, codec, band limit) at 16 kHz: Whisper base reads
