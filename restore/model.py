@@ -130,7 +130,7 @@ class Restorer(nn.Module, Pretrained, SpeechRestorer):
         cleaned = self.cleaner(feats, mask)
         audio = self.vocoder(cleaned, mask, steps=steps, generator=generator, reference=reference)
         if self.band is not None:
-            audio = self.band(self.vocoder, cleaned, audio, mask)
+            audio = self.band(self.vocoder, cleaned, audio, mask, feats)
         # SSL encoders leave up to a few tens of ms at the end without a frame: pad with zeros.
         audio = torch.nn.functional.pad(audio, (0, max(0, int(out_lengths.max()) - audio.shape[1])))
         audio = audio[:, : int(out_lengths.max())]

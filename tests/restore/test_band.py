@@ -26,22 +26,27 @@ def _tiny(**overrides) -> Restorer:
     return Restorer({**cfg, "input_band_rate": 16000, **overrides})
 
 
-def test_fit_recovers_a_linear_map_from_the_bands_below_to_those_above():
-    band = BandExtension(MelConfig(), cutoff_hz=8000.0, sources=12, context=1, ridge=1e-6)
+@pytest.mark.parametrize("read_input", [False, True])
+def test_fit_recovers_a_linear_map_from_the_bands_below_to_those_above(read_input):
+    band = BandExtension(MelConfig(), cutoff_hz=8000.0, sources=12, context=1,
+                         read_input=read_input, ridge=1e-6)  # fmt: skip
     gen = torch.Generator().manual_seed(0)
     truth = 0.3 * torch.randn(band.weight.shape, generator=gen, dtype=torch.float64).float()
     truth[-1] = -3.0
-    pairs = []
+    triples = []
     for _ in range(4):
-        mel = torch.randn(1, 120, 100, generator=gen) - 2.0  # log-mel well above the floor
-        clean = mel.clone()
-        clean[..., band.targets] = band.design(mel) @ truth
-        pairs.append((mel[0], clean[0]))
-    stats = band.fit(pairs)
+        mel, heard = (torch.randn(1, 120, 100, generator=gen) - 2.0 for _ in range(2))
+        clean = mel.clone()  # log-mel well above the floor
+        clean[..., band.targets] = band.design(mel, heard) @ truth
+        triples.append((mel[0], heard[0], clean[0]))
+    stats = band.fit(triples)
     assert stats["frames"] == 4 * 120 and stats["rmse"] < 1e-3
     torch.testing.assert_close(band.weight, truth, atol=1e-3, rtol=0)
-    mel, clean = pairs[0]
-    torch.testing.assert_close(band.extend(mel[None])[0], clean, atol=1e-3, rtol=0)
+    mel, heard, clean = triples[0]
+    torch.testing.assert_close(band.extend(mel[None], heard[None])[0], clean, atol=1e-3, rtol=0)
+    if read_input:  # the input's bands matter: without them the map cannot be read
+        with pytest.raises(ValueError, match="pass heard"):
+            band.extend(mel[None])
 
 
 def test_it_rewrites_the_band_above_the_cutoff_and_leaves_the_band_below():
