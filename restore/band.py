@@ -33,8 +33,8 @@ if TYPE_CHECKING:
     from fleursr.restore.model import Restorer
     from fleursr.restore.wavefit import WaveFit
 
-DEFAULTS: dict[str, Any] = {"sources": 40, "context": 2, "read_input": True, "gain_max_db": 80.0,
-                            "ridge": 1.0}  # fmt: skip
+DEFAULTS: dict[str, Any] = {"sources": 40, "context": 2, "read_input": True, "hidden": 128,
+                            "steps": 3000, "gain_max_db": 80.0, "ridge": 1.0}  # fmt: skip
 
 
 class BandExtension(nn.Module):
@@ -47,13 +47,15 @@ class BandExtension(nn.Module):
         sources: how many of the highest bands below the cutoff the map reads.
         context: frames on each side it reads too.
         read_input: read the same bands of the input's log-mel (the cleaner's input) too.
+        hidden: GELU units of a one-layer network added to the ridge map (fitted on its
+            residual, ``steps`` Adam steps of 4,096 frames); 0: the ridge map alone.
         gain_max_db: the most a bin above the cutoff is lifted.
         ridge: the fit's L2 penalty (on the normal equations' scale: frames).
     """
 
     def __init__(self, mel: MelConfig, cutoff_hz: float, sources: int = 40, context: int = 2,
-                 read_input: bool = True, gain_max_db: float = 80.0,
-                 ridge: float = 1.0) -> None:  # fmt: skip
+                 read_input: bool = True, hidden: int = 0, steps: int = 3000,
+                 gain_max_db: float = 80.0, ridge: float = 1.0) -> None:  # fmt: skip
         super().__init__()
         fb = MelSpectrogram(mel).fb  # (n_mels, bins)
         freqs = torch.linspace(0, mel.sample_rate / 2, fb.shape[1])
@@ -83,6 +85,13 @@ class BandExtension(nn.Module):
         weight = torch.zeros(reads + 1, len(targets))
         weight[-1] = self.log_floor  # unfitted: the band above stays empty
         self.register_buffer("weight", weight)  # saved: (inputs + bias, targets)
+        self.hidden, self.steps = hidden, steps
+        if hidden:  # saved too: input standardization, then the residual network
+            self.register_buffer("shift", torch.zeros(reads))
+            self.register_buffer("scale", torch.ones(reads))
+            self.register_buffer("w1", torch.zeros(reads, hidden))
+            self.register_buffer("b1", torch.zeros(hidden))
+            self.register_buffer("w2", torch.zeros(hidden, len(targets)))
 
     def _frames(self, mel: torch.Tensor) -> torch.Tensor:
         """The source bands of ``mel`` ``(batch, frames, n_mels)`` at each of ``2 * context + 1``
@@ -107,7 +116,20 @@ class BandExtension(nn.Module):
     def extend(self, mel: torch.Tensor, heard: torch.Tensor | None = None) -> torch.Tensor:
         """``mel`` ``(batch, frames, n_mels)`` with the bands above the cutoff predicted."""
         out = mel.clone()
-        out[..., self.targets] = self.design(mel, heard) @ self.weight.to(mel.dtype)
+        out[..., self.targets] = self.predict(self.design(mel, heard))
+        return out
+
+    def predict(
+        self, x: torch.Tensor, params: Sequence[torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """The bands above the cutoff from the map's inputs ``x`` (:meth:`design`): the ridge
+        map, plus the residual network's output (``params``: its ``(w1, b1, w2)`` in place of
+        the saved ones, for the fit)."""
+        out = x @ self.weight.to(x.dtype)
+        if self.hidden:
+            w1, b1, w2 = params or (self.w1, self.b1, self.w2)
+            z = (x[..., :-1] - self.shift.to(x.dtype)) / self.scale.to(x.dtype)
+            out = out + F.gelu(z @ w1.to(x.dtype) + b1.to(x.dtype)) @ w2.to(x.dtype)
         return out
 
     def forward(
@@ -150,7 +172,7 @@ class BandExtension(nn.Module):
         Returns the frames used and the fitted map's RMS error (log-mel, the bands above)."""
         n = self.weight.shape[0]
         gram, cross = torch.zeros(n, n, dtype=torch.float64), torch.zeros(n, len(self.targets))
-        cross, sq, frames = cross.double(), 0.0, 0
+        cross, sq, frames, kept = cross.double(), 0.0, 0, []
         for cleaned, heard, clean in triples:
             k = min(len(cleaned), len(clean))
             x = self.design(cleaned[None, :k].float(), heard[None, :k].float())[0].double()
@@ -158,6 +180,8 @@ class BandExtension(nn.Module):
             power = clean[:k].double().mul(2).exp().sum(-1)
             keep = power > 100 * clean.shape[-1] * math.exp(2 * self.log_floor)
             x, y = x[keep], y[keep]
+            if self.hidden:
+                kept.append((x.float(), y.float()))
             gram += x.T @ x
             cross += x.T @ y
             sq, frames = sq + float((y**2).sum()), frames + int(keep.sum())
@@ -166,7 +190,38 @@ class BandExtension(nn.Module):
         w = torch.linalg.solve(gram + self.ridge * torch.eye(n, dtype=gram.dtype), cross)
         err = sq - 2 * float((w * cross).sum()) + float((w * (gram @ w)).sum())
         self.weight.copy_(w.to(self.weight.dtype))
-        return {"frames": frames, "rmse": math.sqrt(max(err, 0.0) / (frames * len(self.targets)))}
+        rmse = math.sqrt(max(err, 0.0) / (frames * len(self.targets)))
+        if self.hidden:
+            rmse = self._fit_network(
+                torch.cat([x for x, _ in kept]), torch.cat([y for _, y in kept])
+            )
+        return {"frames": frames, "rmse": rmse}
+
+    def _fit_network(self, x: torch.Tensor, y: torch.Tensor, batch: int = 4096) -> float:
+        """Adam on the ridge map's residual, ``steps`` batches of ``batch`` frames (seeded);
+        returns the RMS error of the map with the network, over all ``x``."""
+        gen = torch.Generator().manual_seed(0)
+        self.shift.copy_(x[:, :-1].mean(0))
+        self.scale.copy_(x[:, :-1].std(0) + 1e-3)
+        n_in = x.shape[1] - 1
+        w1 = torch.randn(n_in, self.hidden, generator=gen) / math.sqrt(n_in)
+        w2 = torch.randn(self.hidden, y.shape[1], generator=gen) / math.sqrt(self.hidden)
+        params = [w1, torch.zeros(self.hidden), w2]
+        for p in params:
+            p.requires_grad_(True)
+        opt = torch.optim.Adam(params, lr=2e-3)
+        with torch.enable_grad():
+            for _ in range(self.steps):
+                idx = torch.randint(0, len(x), (batch,), generator=gen)
+                loss = (self.predict(x[idx], params) - y[idx]).pow(2).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+        for saved, p in zip((self.w1, self.b1, self.w2), params):
+            saved.copy_(p.detach())
+        err = sum(float((self.predict(x[i : i + 65536]) - y[i : i + 65536]).pow(2).sum())
+                  for i in range(0, len(x), 65536))  # fmt: skip
+        return math.sqrt(err / y.numel())
 
 
 def build_band(settings: dict[str, Any] | None, input_band_rate: int | None,
@@ -183,8 +238,9 @@ def build_band(settings: dict[str, Any] | None, input_band_rate: int | None,
             "band_extension needs input_band_rate (the band to extend from) and "
             "log-mel features at the output rate (the envelope it extends)"
         )
-    # a config that does not spell read_input out predates it: the cleaned mel alone
-    settings = {**DEFAULTS, "read_input": False, **settings}
+    # a config that does not spell read_input or hidden out predates them: the cleaned mel
+    # alone, the ridge map alone
+    settings = {**DEFAULTS, "read_input": False, "hidden": 0, **settings}
     return BandExtension(wavefit.mel_config, input_band_rate / 2, **settings)
 
 
@@ -215,7 +271,7 @@ def band_triples(restorer: Restorer, corpora: Sequence[str | os.PathLike], epoch
                 yield cleaned, heard, clean.T.float()
 
 
-@torch.inference_mode()
+@torch.no_grad()
 def fit_band(restorer: Restorer, corpora: Sequence[str | os.PathLike],
              settings: dict[str, Any] | None = None, epochs: int = 2, seed: int = 0,
              progress: Callable[[int], object] | None = None) -> dict[str, float]:  # fmt: skip

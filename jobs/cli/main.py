@@ -102,8 +102,8 @@ def _cmd_train_band(args: argparse.Namespace) -> int:
     from fleursr.restore.model import Restorer
 
     restorer = Restorer.from_pretrained(args.model, device="cpu")
-    settings = {"sources": args.sources, "context": args.context,
-                "read_input": not args.cleaned_only}  # fmt: skip
+    settings = {"sources": args.sources, "context": args.context, "hidden": args.hidden,
+                "steps": args.steps, "read_input": not args.cleaned_only}  # fmt: skip
     every = max(1, args.progress_every)
     stats = fit_band(restorer, args.corpus, settings, args.epochs, args.seed,
                      lambda n: n % every or print(f"{n} utterances", flush=True))  # fmt: skip
@@ -312,8 +312,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the restorer with its band extension")
     p.add_argument("--sources", type=int, default=40, help="mel bands below the cutoff read")
     p.add_argument("--context", type=int, default=2, help="frames read on each side")
-    p.add_argument("--cleaned-only", action="store_true",
-                   help="read the cleaned mel alone, not the input's too")  # fmt: skip
+    p.add_argument("--cleaned-only", action="store_true", help="not the input's mel too")
+    p.add_argument("--hidden", type=int, default=128, help="network units on the map; 0: none")
+    p.add_argument("--steps", type=int, default=3000, help="Adam steps for that network")
     p.add_argument("--epochs", type=int, default=2, help="degradations of each utterance")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--progress-every", type=int, default=100, help="utterances per progress line")
