@@ -26,7 +26,7 @@
 # 4-finetune-c3_train_log.csv), stopped at step 2,000 of 3,000 (float16 weights in git history at
 # e7061dc). Measured, not shipped: the fine-tune from the shipped weights with the start they
 # restore from (fill: absent), stopped at step 2,010 (5-finetune-absent_train_log.csv; no gain).
-# Shipped on top: the band extension (restore/band.py, the `band` step: a closed-form fit, ~2 min),
+# Shipped on top: the band extension (restore/band.py, the `band` step: a fit of ~3 min),
 # fitted on the shipped cleaner's output; refit it whenever the cleaner changes.
 #
 # Training corpus ($DATA, default $OUT/data): Piper's natural US English voice (22.05 kHz: content to 11 kHz)
