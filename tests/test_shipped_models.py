@@ -75,7 +75,7 @@ def test_shipped_restorer_restores_unheard_speech_on_cpu(unheard):
 def test_shipped_restorer_rebuilds_the_band_above_8_khz_of_unheard_speech(unheard):
     """espeak-ng speech at 22.05 kHz (content to 11 kHz), degraded and passed through 16 kHz as
     the restorer takes it: the 24 kHz output's energy above 8 kHz lies within 15 dB of the clean
-    speech's on average (measured: -42 dB against -33; without its band extension the engine
+    speech's on average (measured: -39 dB against -33; without its band extension the engine
     wrote 33 dB too little on the benchmark's espeak-ng speech) and above the degraded input's
     by 25 dB or more."""
     from fleursr.corpus.audio import resample
