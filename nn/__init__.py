@@ -5,7 +5,7 @@ base, device and seeding. It imports only the data model (``fleursr.corpus``) be
 
 from fleursr.nn.conformer import ConformerBlock, ConformerStack, lengths_to_mask
 from fleursr.nn.runtime import resolve_device, seed_everything
-from fleursr.nn.spectral import MelConfig, MelSpectrogram, mel_power, stft_magnitude
+from fleursr.nn.spectral import MelConfig, MelSpectrogram, mel_power, mel_stft, stft_magnitude
 from fleursr.nn.trainer import Trainer, TrainerSettings
 from fleursr.nn.vocoder import Vocoder
 
@@ -16,6 +16,7 @@ __all__ = [
     "MelSpectrogram",
     "lengths_to_mask",
     "mel_power",
+    "mel_stft",
     "resolve_device",
     "seed_everything",
     "stft_magnitude",

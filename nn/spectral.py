@@ -29,6 +29,13 @@ class MelConfig:
         return asdict(self)
 
 
+def mel_stft(config: MelConfig, device: torch.device | str | None = None) -> dict:
+    """The keyword arguments of ``torch.stft`` / ``torch.istft`` for ``config``'s frames: FFT
+    size, hop, window length and a float32 Hann window on ``device``."""
+    c, window = config, torch.hann_window(config.win_length, device=device)
+    return dict(n_fft=c.n_fft, hop_length=c.hop_length, win_length=c.win_length, window=window)
+
+
 def stft_magnitude(
     wave: torch.Tensor, n_fft: int, hop_length: int, win_length: int | None = None
 ) -> torch.Tensor:

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fleursr.nn import MelConfig, MelSpectrogram
+from fleursr.nn import MelConfig, MelSpectrogram, mel_stft
 
 if TYPE_CHECKING:
     from fleursr.restore.model import Restorer
@@ -147,8 +147,7 @@ class BandExtension(nn.Module):
 
         m = wavefit.config.mel
         assert m is not None
-        window = torch.hann_window(m.win_length, device=wave.device)
-        stft = dict(n_fft=m.n_fft, hop_length=m.hop_length, win_length=m.win_length, window=window)
+        stft = mel_stft(m, wave.device)
         with torch.autocast(wave.device.type, enabled=False):
             spec = torch.stft(wave.float(), **stft, pad_mode="constant", return_complex=True)
             mel = self.extend(cleaned.float(), heard)[..., self.reach].exp().transpose(1, 2)

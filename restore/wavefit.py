@@ -19,7 +19,7 @@ from torch import nn
 
 from fleursr.corpus.config import Config
 from fleursr.nn.conformer import sinusoidal_positions
-from fleursr.nn.spectral import MelConfig, MelSpectrogram, mel_power
+from fleursr.nn.spectral import MelConfig, MelSpectrogram, mel_power, mel_stft
 from fleursr.restore.base import Vocoder
 
 
@@ -349,9 +349,7 @@ class WaveFit(Vocoder):
             mel = torch.cat([mel, mel[:, :, -1:]], dim=2)  # centered STFT: frames + 1
             noise = torch.randn(*mel.shape[:1], self.mel_to_linear.shape[0], mel.shape[2], 2,
                                 device=device, generator=generator)  # fmt: skip
-            window = torch.hann_window(m.win_length, device=device)
-            stft = dict(n_fft=m.n_fft, hop_length=m.hop_length, win_length=m.win_length,
-                        window=window)  # fmt: skip
+            stft = mel_stft(m, device)
             if start == "noise":
                 spec = torch.view_as_complex(noise) * (self.mel_to_linear @ mel) * math.sqrt(0.5)
                 return torch.istft(spec, **stft, length=length)

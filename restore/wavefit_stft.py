@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fleursr.nn.conformer import sinusoidal_positions
+from fleursr.nn.spectral import mel_stft
 from fleursr.restore.wavefit import WaveFitConfig, _conv, _Res
 
 if TYPE_CHECKING:
@@ -105,8 +106,7 @@ def _mel_magnitudes(
     log-mel ``features`` imply and ``D`` the wave's, both at mel resolution (pseudo-inverse of
     the filterbank, per linear bin), and the STFT's keyword arguments. float32."""
     m, length = wavefit.config.mel, wave.shape[1]
-    window = torch.hann_window(m.win_length, device=wave.device)
-    stft = dict(n_fft=m.n_fft, hop_length=m.hop_length, win_length=m.win_length, window=window)
+    stft = mel_stft(m, wave.device)
     pad_mode = "reflect" if length > m.n_fft // 2 else "constant"
     spec = torch.stft(wave.float(), **stft, pad_mode=pad_mode, return_complex=True)
     frames = features.shape[1]

@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
             )
         p.set_defaults(handler=_cmd_train)
     p = tsub.add_parser("band", help="fit a restorer's band extension (the band above its input "
-                        "band rate, from the cleaned mel below it; restore/band.py)")  # fmt: skip
+                        "band rate from the cleaned and input mels; restore/band.py)")  # fmt: skip
     p.add_argument("--model", required=True, help="restorer directory (with input_band_rate)")
     p.add_argument("--corpus", required=True, nargs="+", help="clean wide-band corpora")
     p.add_argument("--out", required=True, help="the restorer with its band extension")
