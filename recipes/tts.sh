@@ -8,11 +8,16 @@
 #          Catalan HTS voice (FESTIVAL_SENTENCES) and espeak-ng in ESPEAK_LANGUAGES for breadth
 #          (ESPEAK_SENTENCES each); then its degraded twin (the default chain, written at 16 kHz
 #          as FLEURS is) and the twin restored by the shipped restorer (RESTORER).
+# restore  the restored twin alone, again, from the degraded twin as it stands (after a new
+#          restorer ships: Piper's synthesis is not deterministic, so `data` would also change
+#          the clean and the degraded corpus the degraded arm learnt from).
 # train    the same voice, budget and seed on the degraded and on the restored corpus, side by
 #          side, one core each, into OUT/compare/{original,restored}/model (TTS_STEPS in all, the
 #          learning-rate schedule's length; each resumes from its folder, so a stopped run goes
 #          on where it stopped when `train` runs again). A finished voice is calibrated: each
 #          language's speaking time set to its training recordings' (`fleursr tts calibrate`).
+#          ARMS="restored" trains that arm alone (the degraded arm does not depend on the
+#          restorer: after a re-ship its finished voice stays).
 # compare  both voices read the held-out sentences (test split), rendered by the shipped
 #          restorer's WaveFit; Whisper base CER, DNSMOS, durations against the recordings, the
 #          table, the plots and the listening page (OUT/compare/index.html).
@@ -40,6 +45,7 @@ TTS_STEPS=${TTS_STEPS:-12000}
 TTS_ARGS=${TTS_ARGS:-"--config embedded --batch-size 16"}  # both arms, training and comparison
 TRAIN_ARGS=${TRAIN_ARGS:-"--warmup-steps 1000 --save-every 250"}
 PER_LANGUAGE=${PER_LANGUAGE:-20}  # held-out sentences per language in the comparison
+ARMS=${ARMS:-"original restored"}  # the voices `train` trains
 if [[ -n "${SMALL:-}" ]]; then
     PIPER_SENTENCES=10; FESTIVAL_SENTENCES=10; ESPEAK_SENTENCES=10; ESPEAK_LANGUAGES=fr_fr
     TTS_STEPS=2; TTS_ARGS="--config tiny --batch-size 2"; TRAIN_ARGS="--warmup-steps 1 --save-every 1"
@@ -52,6 +58,11 @@ calibrate() {  # each voice's speaking time set to its corpus' (`tts train` does
         data="$OUT/degraded"; [[ $arm == restored ]] && data="$OUT/restored"
         $FLEURSR tts calibrate --model "$OUT/compare/$arm/model" --data "$data"
     done
+}
+
+restore_twin() {  # the degraded twin through the restorer
+    $FLEURSR restore-corpus "$OUT/degraded" "$OUT/restored" --model "$RESTORER"
+    $FLEURSR corpus info "$OUT/restored"
 }
 
 for step in "$@"; do
@@ -80,11 +91,12 @@ for source, folder in zip(sys.argv[2:], ("recorded", "festival", "espeak")):
 PYEOF
             rm -rf "$OUT/degraded" "$OUT/restored"
             $FLEURSR degrade "$OUT/clean" "$OUT/degraded" --seed "$SEED" --rate 16000
-            $FLEURSR restore-corpus "$OUT/degraded" "$OUT/restored" --model "$RESTORER"
-            $FLEURSR corpus info "$OUT/restored" ;;
+            restore_twin ;;
+        restore)
+            rm -rf "$OUT/restored" && restore_twin ;;
         train)
             pids=()
-            for arm in original restored; do
+            for arm in $ARMS; do
                 data="$OUT/degraded"; [[ $arm == restored ]] && data="$OUT/restored"
                 # shellcheck disable=SC2086
                 $FLEURSR tts train --data "$data" --out "$OUT/compare/$arm/model" \

@@ -1,9 +1,11 @@
 """The natural-speech voice's recipe (recipes/tts.sh) runs from nothing at its smallest setting:
 its corpus puts every source together, both arms train, the comparison writes its table and
-listening page, and the restored arm's voice ships."""
+listening page, the restored arm's voice ships, and after a re-ship the restored twin and its
+voice are rebuilt alone."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -53,6 +55,18 @@ def test_smallest_tts_recipe_builds_trains_compares_and_ships(tmp_path):
     voice = TTS.from_pretrained(ship / "tts" / "weights" / "embedded")
     assert set(voice.languages) <= languages and "en_us" in voice.languages
     assert set(voice.duration_scale) == set(voice.languages)  # calibrated to its corpus
+
+    # a re-ship: the restored twin again and its voice alone; the degraded arm's is kept
+    kept = (out / "compare" / "original" / "model" / "model.safetensors").read_bytes()
+    shutil.rmtree(out / "compare" / "restored" / "model")
+    (out / "restored" / "manifest.parquet").unlink()
+    again = subprocess.run(["bash", str(ROOT / "recipes" / "tts.sh"), "restore", "train"],
+                           env={**env, "ARMS": "restored"}, capture_output=True, text=True,
+                           timeout=600)  # fmt: skip
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert sorted(u.id for u in Corpus(out / "restored")) == sorted(u.id for u in clean)
+    assert (out / "compare" / "restored" / "model" / "model.safetensors").is_file()
+    assert (out / "compare" / "original" / "model" / "model.safetensors").read_bytes() == kept
 
     bad = subprocess.run(["bash", str(ROOT / "recipes" / "tts.sh"), "nonsense"], env=env,
                          capture_output=True, text=True)  # fmt: skip
