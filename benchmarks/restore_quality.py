@@ -68,8 +68,9 @@ VOCODER_KEYS = {"start": str, "final_mask": float, "fill": str}
 def load_system(spec: str):
     """A restorer spec (``load_restorer``), or ``DIR@VARIANT`` for a WaveFit ablation: ``KEY=V``
     restores with another WaveFit setting (``start`` noise, griffin-lim, degraded or masked;
-    ``final_mask`` a power, 0 for none; ``fill`` all or absent) and ``untrained`` zeroes the
-    per-step network's output layer, so WaveFit returns its start, as an untrained network does;
+    ``final_mask`` a power, 0 for none; ``fill`` all or absent; ``conceal`` 1 or 0) and
+    ``untrained`` zeroes the per-step network's output layer, so WaveFit returns its start, as an
+    untrained network does;
     join them with ``+`` (``runs/x@start=noise+untrained``, ``embedded@final_mask=0``)."""
     path, _, variant = spec.partition("@")
     system = load_restorer(path, "cpu")
@@ -81,11 +82,13 @@ def load_system(spec: str):
         if key == "untrained":
             for tensor in (system.vocoder.generator.out.weight, system.vocoder.generator.out.bias):
                 torch.nn.init.zeros_(tensor)
+        elif key == "conceal" and value in ("0", "1"):
+            system.cfg.conceal = value == "1"
         elif key in VOCODER_KEYS and value:
             setattr(config, key, VOCODER_KEYS[key](value))
         else:
             raise SystemExit(f"{spec}: unknown variant {part!r} (KEY=V with KEY in "
-                             f"{sorted(VOCODER_KEYS)}, or untrained)")  # fmt: skip
+                             f"{sorted(VOCODER_KEYS)}, conceal=0|1, or untrained)")  # fmt: skip
     try:
         config.__post_init__()
     except ValueError as err:

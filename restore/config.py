@@ -32,6 +32,7 @@ class RestorerConfig(Config):
     # the band above input_band_rate / 2 predicted from the cleaned mel below it and written
     # after WaveFit (restore/band.py; ``fleursr train band`` fits it); None: WaveFit's own
     band_extension: dict[str, Any] | None = None
+    conceal: bool = False  # lost packets (runs of zeros) interpolated first (restore/conceal.py)
     size: str = "custom"
 
 

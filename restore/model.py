@@ -35,6 +35,7 @@ from fleursr.restore.base import (
     prepare_audio,
 )
 from fleursr.restore.cleaner import build_cleaner
+from fleursr.restore.conceal import conceal
 from fleursr.restore.config import RestorerConfig
 from fleursr.restore.features import MelFeatures, build_features
 from fleursr.restore.wavefit import WaveFit, WaveFitConfig
@@ -171,6 +172,9 @@ class Restorer(nn.Module, Pretrained, SpeechRestorer):
         """Restore a padded batch of prepared waves; returns each at its own output length.
         ``references``: the same waves at 24 kHz, for a vocoder that starts from its input
         (default: ``xs`` resampled)."""
+        if self.cfg.conceal:  # lost packets filled first (restore/conceal.py); references of them
+            band, references = self.cfg.input_band_rate, None
+            xs = [conceal(x, self.input_sample_rate, band) for x in xs]
         lengths = torch.tensor([len(x) for x in xs], device=self.device)
         batch = self._pad(xs, lengths)
         reference = None
