@@ -1,4 +1,5 @@
-"""Concealment of dropouts: the stretches a recording lost (packet loss), filled before WaveFit.
+"""Concealment of dropouts: the stretches a recording lost (packet loss), filled before the
+restorer reads the recording (``RestorerConfig.conceal``; off in the shipped config).
 
 A lost packet reaches the restorer as a run of zeros (after resampling, near zeros with a few
 milliseconds of ringing at each edge). WaveFit starts from the recording itself and its steps
@@ -7,9 +8,10 @@ spoken there; filling it with noise of the mel's magnitude is heard as noise (do
 "Fill only what was never there"). Restoration is offline, so both sides of a gap are known:
 each gap is interpolated from a pitch-period continuation of the signal before it and a
 backward one of the signal after it, cross-faded over the gap (the waveform-substitution
-family of packet-loss concealment, G.711 Appendix I, here with the future known). The masked
-start then scales the filled stretch to the cleaned mel like everything else, so where the
-cleaner hears no speech the fill is attenuated.
+family of packet-loss concealment, G.711 Appendix I, here with the future known). The cleaner
+then reads the filled recording, and WaveFit starts from it. A synthesizer's pause written as
+digital silence looks the same as a lost packet and is filled too (docs/engine.md, "Lost
+packets").
 """
 
 from __future__ import annotations
@@ -59,11 +61,12 @@ def pitch_period(segment: np.ndarray, sr: int) -> int:
 
 def conceal(wave: np.ndarray, sr: int, band_rate: int | None = None) -> np.ndarray:
     """``wave`` ``(samples,)`` with every gap of :func:`find_gaps` filled: the period before it
-    repeated forward, cross-faded into the period after it repeated backward. A copy. With
+    repeated forward, cross-faded into the period after it repeated backward (float32; a new
+    array where a gap was filled). With
     ``band_rate`` below ``sr`` the fill passes through that rate (soxr), so it has no more band
     than the recording around it: the engine reads content above a 16 kHz input's 8 kHz as
     bandwidth the input has, and would then not rebuild that band."""
-    out = np.array(wave, dtype=np.float32)
+    out = np.asarray(wave, dtype=np.float32)
     filled = _fill(out, sr)
     if band_rate is None or band_rate >= sr or filled is out:
         return filled
