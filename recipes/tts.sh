@@ -9,8 +9,7 @@
 #          (ESPEAK_SENTENCES each); then its degraded twin (the default chain, written at 16 kHz
 #          as FLEURS is) and the twin restored by the shipped restorer (RESTORER).
 # restore  the restored twin alone, again, from the degraded twin as it stands (after a new
-#          restorer ships: Piper's synthesis is not deterministic, so `data` would also change
-#          the clean and the degraded corpus the degraded arm learnt from).
+#          restorer ships; `data` rebuilds all three, the same every run since Piper is seeded).
 # train    the same voice, budget and seed on the degraded and on the restored corpus, side by
 #          side, one core each, into OUT/compare/{original,restored}/model (TTS_STEPS in all, the
 #          learning-rate schedule's length; each resumes from its folder, so a stopped run goes
