@@ -29,11 +29,13 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
 from fleursr.nn.checkpoint import (
+    STATE_NAME,
     has_training_state,
     load_training_state,
     save_training_state,
     training_extra,
 )
+from fleursr.nn.pretrained import WEIGHTS_NAME
 from fleursr.nn.runtime import resolve_device, seed_everything
 
 LOG_NAME = "train_log.csv"
@@ -247,6 +249,12 @@ class Trainer:
         """The step to start from: 0, or the one of the training state in ``out``, restored into
         ``optimizers`` (and the torch RNG) after checking that it is this kind of run."""
         if not has_training_state(self.out):
+            if (self.out / WEIGHTS_NAME).exists():  # a finished or shipped model, state dropped
+                raise ValueError(
+                    f"{self.out}: holds a model ({WEIGHTS_NAME}) but no training state "
+                    f"({STATE_NAME}): training would restart its schedule and overwrite it; "
+                    "train into another out (its --init where the run has one)"
+                )
             return 0
         found = training_extra(self.out).get("stage")
         if found != self.name:

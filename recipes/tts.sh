@@ -21,7 +21,8 @@
 #          restorer's WaveFit; Whisper base CER, DNSMOS, durations against the recordings, the
 #          table, the plots and the listening page (OUT/compare/index.html).
 # look     compare as above, the voices as they stand (while `train` runs in another process),
-#          calibrated first.
+#          calibrated first; also for voices restored from git without their training state
+#          (`compare` refuses those: training them again would restart their schedule).
 # ship     the voice trained on the restored corpus into the package (float16), calibrated
 #          first (for a voice stopped before TTS_STEPS).
 #

@@ -1,5 +1,5 @@
 """The trainer base on a linear model: an interrupted run ends where an uninterrupted one does,
-and a training state of another kind of run is refused."""
+and a training state of another kind of run, or a model without its state, is refused."""
 
 import csv
 from dataclasses import dataclass
@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch.utils.data import Dataset
 
+from fleursr.nn.pretrained import WEIGHTS_NAME
 from fleursr.nn.trainer import BucketBatchSampler, Trainer, TrainerSettings
 
 
@@ -61,7 +62,9 @@ class Linear:
         self.net = torch.nn.Linear(3, 1)
 
     def save_pretrained(self, out) -> None:
-        save_file({k: v.contiguous() for k, v in self.net.state_dict().items()}, str(out / "w.st"))
+        save_file(
+            {k: v.contiguous() for k, v in self.net.state_dict().items()}, str(out / WEIGHTS_NAME)
+        )
 
 
 class LinearTrainer(Trainer):
@@ -75,8 +78,8 @@ class LinearTrainer(Trainer):
 
     def build(self) -> Linear:
         model = Linear()
-        if (self.out / "w.st").exists():
-            model.net.load_state_dict(load_file(str(self.out / "w.st")))
+        if (self.out / WEIGHTS_NAME).exists():
+            model.net.load_state_dict(load_file(str(self.out / WEIGHTS_NAME)))
         return model
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -114,7 +117,7 @@ def test_interrupted_run_ends_like_an_uninterrupted_one(tmp_path):
     again.run(progress=False)
     assert again.start == 6 and again.validated == [12]
 
-    a, b = (load_file(str(tmp_path / d / "w.st")) for d in ("once", "twice"))
+    a, b = (load_file(str(tmp_path / d / WEIGHTS_NAME)) for d in ("once", "twice"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     rows = _log(tmp_path / "once")
     assert _log(tmp_path / "twice") == rows
@@ -132,7 +135,7 @@ def test_a_crashed_run_resumes_from_its_last_save_on_schedule(tmp_path):
     again = LinearTrainer(crashed)
     again.run(progress=False)
     assert again.start == 8
-    a, b = (load_file(str(tmp_path / d / "w.st")) for d in ("once", "crashed"))
+    a, b = (load_file(str(tmp_path / d / WEIGHTS_NAME)) for d in ("once", "crashed"))
     assert all(torch.equal(a[k], b[k]) for k in a)
     rows, redone = _log(tmp_path / "once"), _log(tmp_path / "crashed")
     assert [r["step"] for r in redone][4:7] == ["10", "10", "12"]  # step 10 is logged again
@@ -173,3 +176,14 @@ def test_bucket_batches_hold_similar_lengths_and_every_item_once():
     assert list(again) == batches and list(again) != batches
     dropped = BucketBatchSampler(lengths, 16, torch.Generator().manual_seed(0), pool=10)
     assert len(dropped) == 62 and all(len(b) == 16 for b in dropped)
+
+
+def test_a_model_without_its_training_state_is_not_trained_over(tmp_path):
+    """A finished voice kept without its state (as committed or shipped) would restart its
+    schedule from step 0 and be overwritten at the first save: refused, the model untouched."""
+    LinearTrainer(LinearConfig(out=str(tmp_path), steps=4)).run(progress=False)
+    (tmp_path / "trainer_state.safetensors").unlink()
+    before = (tmp_path / WEIGHTS_NAME).read_bytes()
+    with pytest.raises(ValueError, match="holds a model .* but no training state"):
+        LinearTrainer(LinearConfig(out=str(tmp_path), steps=8)).run(progress=False)
+    assert (tmp_path / WEIGHTS_NAME).read_bytes() == before
