@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import multiprocessing
 import os
 import random
 from concurrent.futures import ProcessPoolExecutor
@@ -150,6 +151,9 @@ def degrade_corpus(
         _init_worker(*init)
         done = list(tqdm(map(_degrade_one, utts), **bar))
     else:
-        with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=init) as ex:
+        # spawned, not forked: a worker forked from a process whose codec threads held a lock
+        # waits on it forever (a twin test hung so, mid-encode)
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, spawn, _init_worker, init) as ex:
             done = list(tqdm(ex.map(_degrade_one, utts, chunksize=8), **bar))
     return write_manifest(out, done)
