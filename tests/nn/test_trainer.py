@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file, save_file
 from torch.utils.data import Dataset
 
+from fleursr.nn.checkpoint import STATE_NAME
 from fleursr.nn.pretrained import WEIGHTS_NAME
 from fleursr.nn.trainer import BucketBatchSampler, Trainer, TrainerSettings
 
@@ -182,7 +183,7 @@ def test_a_model_without_its_training_state_is_not_trained_over(tmp_path):
     """A finished voice kept without its state (as committed or shipped) would restart its
     schedule from step 0 and be overwritten at the first save: refused, the model untouched."""
     LinearTrainer(LinearConfig(out=str(tmp_path), steps=4)).run(progress=False)
-    (tmp_path / "trainer_state.safetensors").unlink()
+    (tmp_path / STATE_NAME).unlink()
     before = (tmp_path / WEIGHTS_NAME).read_bytes()
     with pytest.raises(ValueError, match="holds a model .* but no training state"):
         LinearTrainer(LinearConfig(out=str(tmp_path), steps=8)).run(progress=False)
